@@ -1,0 +1,55 @@
+#pragma once
+// The one façade that the CLI (and later the Python bindings) call. Each
+// entry point takes plain requests, loads and validates what they name from
+// the catalog, evaluates, and returns a result or every error found.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tensorfab/config/load.h"
+#include "tensorfab/perf/serving.h"
+
+namespace tfab::api {
+
+// What the data catalog holds, for `tensorfab list`.
+[[nodiscard]] std::vector<std::string> list(const config::Catalog& catalog, std::string_view kind);
+
+// Overrides are addressed by what they change: "chip.tdp=800 W",
+// "model.num_hidden_layers=40", "scenario.batch=8".
+struct EvalRequest {
+  std::string chip;
+  std::string model;
+  std::string scenario = "serve-default";  // id or path
+  config::Overrides overrides;
+};
+
+struct EvalResult {
+  hw::ChipSpec chip;
+  workload::ModelSpec model;
+  perf::ServingResult serving;
+};
+
+[[nodiscard]] core::Result<EvalResult> eval(const config::Catalog& catalog, const EvalRequest& request);
+
+// The main job: several chips serving one model under one scenario. The
+// built-in default compares the seed design with H100 on Llama 3.1 70B.
+struct StudyRequest {
+  std::vector<std::string> chips = {"seed-2nm", "h100-sxm"};
+  std::string model = "llama-3.1-70b";
+  std::string scenario = "serve-default";
+  config::Overrides overrides;  // applied to every chip
+};
+
+struct StudyResult {
+  std::vector<EvalResult> rows;  // in the order of the request's chips
+};
+
+[[nodiscard]] core::Result<StudyResult> study(const config::Catalog& catalog, const StudyRequest& request);
+
+// Validates input files, guessing each one's kind (chip, model or scenario)
+// from its content unless `kind` is given. Returns every problem found.
+[[nodiscard]] core::Diagnostics check(const config::Catalog& catalog, const std::vector<std::string>& files,
+                                      std::optional<std::string> kind = std::nullopt);
+
+}  // namespace tfab::api

@@ -1,0 +1,40 @@
+#pragma once
+// Finding and loading input documents: the shipped data catalog (chips,
+// models, scenarios by id), presets (`preset: h100-sxm` and field overrides)
+// and command-line `--set` overrides, applied in that order.
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tensorfab/config/node.h"
+
+namespace tfab::config {
+
+// A data folder with one subfolder per kind: chips/*.yaml, models/*.json,
+// scenarios/*.yaml. An item's id is its file name without the extension.
+class Catalog {
+ public:
+  explicit Catalog(std::filesystem::path root) : root_(std::move(root)) {}
+
+  [[nodiscard]] const std::filesystem::path& root() const { return root_; }
+  // Sorted ids of one kind ("chips", "models", "scenarios").
+  [[nodiscard]] std::vector<std::string> ids(std::string_view kind) const;
+  // A file path for an id or a path: anything with a '/' or ending in
+  // .yaml, .yml or .json is taken as a path; an unknown id is an error with the known
+  // ids and a did-you-mean.
+  [[nodiscard]] core::Result<std::string> locate(std::string_view kind, std::string_view id_or_path) const;
+
+ private:
+  std::filesystem::path root_;
+};
+
+// Loads a document and resolves its `preset:` chain (a preset may itself
+// name a preset) against `kind` in the catalog; the file's own keys override
+// the preset's. Then applies the `--set` overrides in order.
+[[nodiscard]] core::Result<Node> load_with_presets(const Catalog& catalog, std::string_view kind,
+                                                   const std::string& path,
+                                                   const Overrides& overrides = {});
+
+}  // namespace tfab::config

@@ -1,0 +1,26 @@
+#pragma once
+// JSON for machines. Every quantity is written as {"value": v, "unit": u}
+// in its canonical unit (s, B, B/s, FLOP/s, W, ...), so a reader never has
+// to guess; plain counts and ratios are bare numbers with self-explaining keys.
+
+#include <nlohmann/json.hpp>
+
+#include "tensorfab/core/units.h"
+#include "tensorfab/hw/chip.h"
+#include "tensorfab/perf/serving.h"
+
+namespace tfab::report {
+
+template <core::DimVector D>
+[[nodiscard]] nlohmann::ordered_json quantity(core::Quantity<D> q) {
+  return {{"value", core::canonical_value(q.base(), D)}, {"unit", core::canonical_unit(D)}};
+}
+
+// The tool and version that wrote a document.
+[[nodiscard]] nlohmann::ordered_json tool_info();
+
+[[nodiscard]] nlohmann::ordered_json to_json(const hw::ChipSpec& chip);
+[[nodiscard]] nlohmann::ordered_json to_json(const workload::ServeScenario& scenario);
+[[nodiscard]] nlohmann::ordered_json to_json(const perf::ServingResult& result, bool with_ops);
+
+}  // namespace tfab::report

@@ -1,0 +1,76 @@
+#pragma once
+// The operator graph of one forward pass, with the FLOPs and bytes of each
+// operator. Layers are identical, so a per-layer operator appears once with
+// a repeat count: the cost of evaluating a model grows with its unique
+// operator shapes, not with its depth.
+//
+// Decode steps differ only in how much KV cache attention reads, so a decode
+// operator's work is linear in the context length t (tokens in the cache,
+// the new one included): work(t) = fixed + per_context_token * t. Prefill
+// operators have no such term.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tensorfab/core/number_format.h"
+#include "tensorfab/core/units.h"
+#include "tensorfab/workload/model.h"
+#include "tensorfab/workload/scenario.h"
+
+namespace tfab::workload {
+
+enum class OpKind {
+  kGemm,       // on the tensor units
+  kAttention,  // fused flash-style attention: tensor units plus softmax on vector units
+  kVector,     // elementwise and reductions on the vector units
+  kGather,     // embedding lookup: data movement only
+};
+[[nodiscard]] std::string_view name(OpKind kind);
+
+// Work that is linear in the context length t.
+struct Work {
+  core::Ops tensor_ops;  // on the tensor units, in the op's format
+  core::Ops vector_ops;  // on the vector units
+  core::Bytes bytes;     // to and from off-chip memory
+
+  Work operator+(const Work& o) const {
+    return {tensor_ops + o.tensor_ops, vector_ops + o.vector_ops, bytes + o.bytes};
+  }
+  Work operator*(double k) const { return {tensor_ops * k, vector_ops * k, bytes * k}; }
+};
+
+struct Op {
+  std::string name;  // "qkv_proj"
+  OpKind kind = OpKind::kGemm;
+  core::NumberFormat format = core::NumberFormat::kBF16;  // tensor-unit format
+  int64_t repeat = 1;  // identical instances in one pass (layers)
+  // GEMM shape (M x K) * (K x N), for reports and later tiers; 0 otherwise.
+  int64_t m = 0, n = 0, k = 0;
+  Work fixed;              // per instance
+  Work per_context_token;  // per instance, times the context length t
+
+  [[nodiscard]] Work at_context(int64_t t) const { return fixed + per_context_token * static_cast<double>(t); }
+};
+
+struct Graph {
+  std::vector<Op> ops;
+
+  // Totals over all ops and repeats at context length t.
+  [[nodiscard]] Work total(int64_t context = 0) const;
+};
+
+// The prefill of `batch` prompts of `prompt_length` tokens: every layer over
+// every prompt token, causal attention, KV cache written, logits for the
+// last token of each prompt.
+[[nodiscard]] Graph prefill_graph(const ModelSpec& model, const ServeScenario& scenario);
+
+// One decode step: one new token for each of `batch` sequences, attention
+// over a context of t tokens.
+[[nodiscard]] Graph decode_graph(const ModelSpec& model, const ServeScenario& scenario);
+
+// Bytes of the weights and of the KV cache per token, in the scenario's formats.
+[[nodiscard]] core::Bytes weight_bytes(const ModelSpec& model, const Formats& formats);
+[[nodiscard]] core::Bytes kv_bytes_per_token(const ModelSpec& model, const Formats& formats);
+
+}  // namespace tfab::workload

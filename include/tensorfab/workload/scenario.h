@@ -1,0 +1,36 @@
+#pragma once
+// What is asked of the chip: a serving scenario (static batch of requests
+// with a prompt and an output length, and the number formats used).
+
+#include <cstdint>
+
+#include "tensorfab/config/load.h"
+#include "tensorfab/core/number_format.h"
+
+namespace tfab::workload {
+
+struct Formats {
+  core::NumberFormat weights = core::NumberFormat::kBF16;
+  core::NumberFormat activations = core::NumberFormat::kBF16;
+  core::NumberFormat kv_cache = core::NumberFormat::kBF16;
+
+  // Tensor units compute in the wider of the weight and activation formats:
+  // weight-only quantisation (fp4 weights, bf16 activations) still runs the
+  // matmuls in bf16 after dequantising.
+  [[nodiscard]] core::NumberFormat compute() const;
+};
+
+struct ServeScenario {
+  std::string name;           // the file's id, or "default"
+  int64_t batch = 1;          // concurrent sequences
+  int64_t prompt_length = 1;  // tokens per prompt
+  int64_t output_length = 1;  // generated tokens per sequence
+  Formats formats;
+};
+
+[[nodiscard]] core::Result<ServeScenario> read_scenario(const config::Node& doc, const std::string& name);
+[[nodiscard]] core::Result<ServeScenario> load_scenario(const config::Catalog& catalog,
+                                                        std::string_view id_or_path,
+                                                        const config::Overrides& overrides = {});
+
+}  // namespace tfab::workload

@@ -1,0 +1,104 @@
+#include "tensorfab/config/load.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "tensorfab/config/reader.h"
+
+namespace tfab::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A chain longer than this is a cycle or a mistake.
+constexpr int kMaxPresetDepth = 8;
+
+std::string extension_of(std::string_view kind) { return kind == "models" ? ".json" : ".yaml"; }
+
+core::Result<Node> resolve(const Catalog& catalog, std::string_view kind, const std::string& path,
+                           std::vector<std::string>& chain) {
+  auto doc = load_document(path);
+  if (!doc) return doc;
+  const Node* preset = doc->find("preset");
+  if (preset == nullptr) return doc;
+
+  core::Diagnostic problem;
+  problem.location = preset->location();
+  problem.key_path = "preset";
+  if (!preset->is_scalar()) {
+    problem.message = "expected the id of a preset, such as 'h100-sxm'";
+    return problem;
+  }
+  auto base_path = catalog.locate(kind, preset->text());
+  if (!base_path) {
+    core::Diagnostics errors = base_path.errors();
+    for (auto& e : errors) {
+      e.location = preset->location();
+      e.key_path = "preset";
+    }
+    return errors;
+  }
+  if (std::find(chain.begin(), chain.end(), *base_path) != chain.end() ||
+      chain.size() >= kMaxPresetDepth) {
+    problem.message = fmt::format("preset chain loops or is too long: {}", fmt::join(chain, " -> "));
+    return problem;
+  }
+  chain.push_back(*base_path);
+  auto base = resolve(catalog, kind, *base_path, chain);
+  if (!base) return base;
+  Node own = std::move(doc).value();
+  own.erase("preset");
+  return merge(std::move(base).value(), own);
+}
+
+}  // namespace
+
+std::vector<std::string> Catalog::ids(std::string_view kind) const {
+  std::vector<std::string> out;
+  std::error_code ec;
+  const std::string ext = extension_of(kind);
+  for (const auto& entry : fs::directory_iterator(root_ / kind, ec)) {
+    if (entry.is_regular_file() && entry.path().extension() == ext) {
+      out.push_back(entry.path().stem().string());
+    }
+  }
+  std::sort(out.begin(), out.end());  // directory order is not deterministic
+  return out;
+}
+
+core::Result<std::string> Catalog::locate(std::string_view kind, std::string_view id_or_path) const {
+  std::string name(id_or_path);
+  // Ids may hold dots ("llama-3.1-70b"), so only known extensions mark a path.
+  const auto ext = fs::path(name).extension();
+  bool is_path = name.find('/') != std::string::npos || ext == ".yaml" || ext == ".yml" || ext == ".json";
+  if (is_path) return name;
+  auto known = ids(kind);
+  if (std::find(known.begin(), known.end(), name) != known.end()) {
+    return (root_ / kind / (name + extension_of(kind))).string();
+  }
+  core::Diagnostic d;
+  d.code = core::ErrorCode::kNotFound;
+  std::string singular(kind.substr(0, kind.size() - 1));
+  d.message = fmt::format("unknown {} '{}'", singular, name);
+  if (auto near = closest_match(name, known)) d.notes.push_back(fmt::format("did you mean '{}'?", *near));
+  d.notes.push_back(fmt::format("known {}: {}", kind, known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", "))));
+  return d;
+}
+
+core::Result<Node> load_with_presets(const Catalog& catalog, std::string_view kind, const std::string& path,
+                                     const Overrides& overrides) {
+  std::vector<std::string> chain{path};
+  auto doc = resolve(catalog, kind, path, chain);
+  if (!doc || overrides.empty()) return doc;
+  Node tree = std::move(doc).value();
+  core::Diagnostics errors;
+  for (const auto& o : overrides) {
+    auto problems = apply_override(tree, o);
+    errors.insert(errors.end(), problems.begin(), problems.end());
+  }
+  if (!errors.empty()) return errors;
+  return tree;
+}
+
+}  // namespace tfab::config

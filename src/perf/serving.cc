@@ -1,0 +1,62 @@
+#include "tensorfab/perf/serving.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tfab::perf {
+
+MemoryUse memory_use(const hw::ChipSpec& chip, const workload::ModelSpec& model,
+                     const workload::ServeScenario& s) {
+  MemoryUse m;
+  m.capacity = chip.memory.capacity();
+  m.weights = workload::weight_bytes(model, s.formats);
+  const core::Bytes kv_per_sequence =
+      workload::kv_bytes_per_token(model, s.formats) * static_cast<double>(s.prompt_length + s.output_length);
+  // Live activations peak in the MLP of a prefill layer: the gate and up
+  // outputs (2 x intermediate) beside the residual stream and its norm
+  // (2 x hidden), for every prompt token.
+  const core::Bytes activations_per_sequence = core::Bytes::from_base(
+      static_cast<double>(s.prompt_length) * static_cast<double>(2 * model.intermediate + 2 * model.hidden) *
+      core::bytes_per_element(s.formats.activations));
+  const double batch = static_cast<double>(s.batch);
+  m.kv_cache = kv_per_sequence * batch;
+  m.activations = activations_per_sequence * batch;
+  m.fits = m.total() <= m.capacity;
+  const core::Bytes room = m.capacity - m.weights;
+  m.max_batch = room > core::Bytes{} ? static_cast<int64_t>(std::floor(room / (kv_per_sequence + activations_per_sequence))) : 0;
+  return m;
+}
+
+core::Result<ServingResult> evaluate_serving(const hw::ChipSpec& chip, const workload::ModelSpec& model,
+                                             const workload::ServeScenario& s) {
+  auto roof = roofline_for(chip, s.formats.compute());
+  if (!roof) return roof.errors();
+
+  ServingResult r;
+  r.chip_id = chip.id;
+  r.model_id = model.id;
+  r.scenario = s;
+  r.compute_format = s.formats.compute();
+
+  const workload::Graph prefill = workload::prefill_graph(model, s);
+  r.prefill_ops = cost_ops(*roof, chip, prefill, 0);
+  for (const auto& c : r.prefill_ops) r.time_to_first_token += c.time * static_cast<double>(c.repeat);
+
+  // Decode step k (1-based) attends over prompt + k tokens; sum every step
+  // exactly, without stepping through them.
+  const workload::Graph decode = workload::decode_graph(model, s);
+  const int64_t first = s.prompt_length + 1, last = s.prompt_length + s.output_length;
+  for (const auto& op : decode.ops) {
+    r.decode_time += time_over_contexts(*roof, op, first, last) * static_cast<double>(op.repeat);
+  }
+  r.decode_ops = cost_ops(*roof, chip, decode, (first + last) / 2);
+
+  const double outputs = static_cast<double>(s.output_length), batch = static_cast<double>(s.batch);
+  r.time_per_output_token = r.decode_time / outputs;
+  r.output_tokens_per_s = batch * outputs / (r.time_to_first_token + r.decode_time).base();
+  r.decode_tokens_per_s = batch / r.time_per_output_token.base();
+  r.memory = memory_use(chip, model, s);
+  return r;
+}
+
+}  // namespace tfab::perf

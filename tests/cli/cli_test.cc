@@ -1,0 +1,218 @@
+// Runs the real tensorfab binary: exit codes, messages, outputs.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+fs::path scratch() {
+  static const fs::path dir = [] {
+    auto d = fs::temp_directory_path() / ("tfab-cli-" + std::to_string(::getpid()));
+    fs::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
+Outcome tensorfab(const std::string& args) {
+  const auto out = scratch() / "stdout", err = scratch() / "stderr";
+  std::string cmd = std::string(TFAB_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string();
+  int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+fs::path write(const std::string& name, const std::string& text) {
+  auto p = scratch() / name;
+  std::ofstream(p, std::ios::binary) << text;
+  return p;
+}
+
+size_t count_lines(const std::string& s, const std::string& prefix) {
+  size_t n = 0;
+  std::istringstream in(s);
+  for (std::string line; std::getline(in, line);) n += line.rfind(prefix, 0) == 0;
+  return n;
+}
+
+// Each bad input: exit code 2, every line an "error:" with the file (and
+// position and key path where there is one), nothing on stdout.
+struct BadInput {
+  std::string name, args, expected;
+};
+
+void PrintTo(const BadInput& c, std::ostream* os) { *os << c.name; }
+
+class BadInputTest : public ::testing::TestWithParam<BadInput> {};
+
+TEST_P(BadInputTest, ExitsTwoWithALocatedMessage) {
+  const auto& c = GetParam();
+  Outcome r = tensorfab(c.args);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find(c.expected), std::string::npos) << "stderr was:\n" << r.err;
+  EXPECT_EQ(count_lines(r.err, "error: "), count_lines(r.err, "")) << "every line is an error:\n" << r.err;
+  EXPECT_EQ(r.err.find("Assertion"), std::string::npos);
+}
+
+std::vector<BadInput> bad_inputs() {
+  const std::string chip_dir = scratch().string();
+  auto empty = write("empty.yaml", "");
+  auto garbage = write("garbage.yaml", std::string("\x7f" "ELF\x02\x01\x01\0\0\xff\xfe", 12));
+  auto invalid = write("invalid.yaml", "name: x\nmemory: [1, 2\n");
+  auto misspelled = write("misspelled.yaml", "preset: h100-sxm\nmemory:\n  stackz: 6\n");
+  auto bare = write("bare.yaml", "preset: h100-sxm\nmemory:\n  bandwidth_per_stack: 3200\n");
+  auto negative = write("negative.yaml", "preset: h100-sxm\nmemory:\n  capacity_per_stack: -16 GiB\n");
+  auto zero = write("zero.yaml", "preset: h100-sxm\nsram: 0 MiB\n");
+  auto missing = write("missing.json", "{\n  \"model_type\": \"llama\",\n  \"hidden_size\": 4096\n}\n");
+  const std::string model = " --model llama-3.1-8b";
+  return {
+      {"directory", "check " + chip_dir, "is a directory"},
+      {"empty_file", "check " + empty.string(), "empty.yaml: the file is empty"},
+      {"binary_garbage", "check " + garbage.string(), "garbage.yaml:1:1: this is not a text file"},
+      {"invalid_yaml", "check " + invalid.string(), "invalid.yaml:3:1: invalid YAML"},
+      {"misspelled_key", "check " + misspelled.string(),
+       "misspelled.yaml:3:3: memory.stackz: unknown key 'stackz' (did you mean 'stacks'?)"},
+      {"bare_number", "check " + bare.string(),
+       "bare.yaml:3:24: memory.bandwidth_per_stack: expected a bandwidth such as \"3.35 TB/s\", got 3200"},
+      {"negative_size", "check " + negative.string(), "negative.yaml:3:23: memory.capacity_per_stack: -16 GiB is out of range"},
+      {"zero_size", "check " + zero.string(), "zero.yaml:2:7: sram: 0 MiB is out of range"},
+      {"unknown_chip", "eval --chip h100-sx" + model, "error: chip: unknown chip 'h100-sx' (did you mean 'h100-sxm'?; known chips: h100-sxm, seed-2nm)"},
+      {"unknown_model", "eval --chip h100-sxm --model llama-3.1-7b", "unknown model 'llama-3.1-7b'"},
+      {"config_missing_field", "check " + missing.string(), "missing.json:1:1: missing required key 'intermediate_size'"},
+      {"bad_flag_value", "eval --chip h100-sxm" + model + " --batch 0", "error: --batch 0: serve.batch: 0 is out of range"},
+      {"bad_set_target", "study --set chp.tdp=1", "did you mean 'chip.'?"},
+      {"unsupported_format", "eval --chip h100-sxm" + model + " --weights fp4 --activations fp4", "no tensor throughput in fp4"},
+      {"unknown_flag", "eval --chip h100-sxm" + model + " --bach 4", "error: The following arguments were not expected: 4 --bach"},
+  };
+}
+
+INSTANTIATE_TEST_SUITE_P(Cli, BadInputTest, ::testing::ValuesIn(bad_inputs()),
+                         [](const auto& test) { return test.param.name; });
+
+TEST(Cli, ReportsAllErrorsOfAFileAtOnce) {
+  auto many = write("many.yaml", "preset: h100-sxm\ntdp: 700\nsram: -1 MiB\nmemory:\n  stakcs: 2\n");
+  Outcome r = tensorfab("check " + many.string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(count_lines(r.err, "error: "), 3u) << r.err;
+}
+
+TEST(Cli, HelpOnEverySubcommand) {
+  for (std::string sub : {"", "study ", "eval ", "check ", "list "}) {
+    Outcome r = tensorfab(sub + "--help");
+    EXPECT_EQ(r.code, 0) << sub;
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << sub << r.out;
+  }
+}
+
+TEST(Cli, ListsShippedChipsAndModels) {
+  Outcome chips = tensorfab("list chips");
+  EXPECT_EQ(chips.code, 0);
+  EXPECT_EQ(chips.out, "h100-sxm\nseed-2nm\n");
+  Outcome models = tensorfab("list models");
+  EXPECT_EQ(models.out, "llama-3.1-405b\nllama-3.1-70b\nllama-3.1-8b\n");
+}
+
+TEST(Cli, ChecksShippedFiles) {
+  Outcome r = tensorfab(std::string("check ") + TFAB_DATA_DIR "/chips/h100-sxm.yaml " TFAB_DATA_DIR
+                    "/chips/seed-2nm.yaml " TFAB_DATA_DIR "/models/llama-3.1-70b.json " TFAB_DATA_DIR
+                    "/scenarios/serve-default.yaml");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "ok: 4 files valid\n");
+}
+
+TEST(Cli, EvalJsonCarriesUnitsAndVersion) {
+  Outcome r = tensorfab("eval --chip h100-sxm --model llama-3.1-8b --batch 4 --prompt 512 --output 64 --format json --ops");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["tool"]["name"], "tensorfab");
+  EXPECT_FALSE(j["tool"]["version"].get<std::string>().empty());
+  EXPECT_EQ(j["result"]["time_to_first_token"]["unit"], "s");
+  EXPECT_EQ(j["result"]["memory"]["weights"]["unit"], "B");
+  EXPECT_EQ(j["chip"]["memory"]["bandwidth"]["unit"], "B/s");
+  EXPECT_EQ(j["result"]["scenario"]["batch"], 4);
+  EXPECT_FALSE(j["result"]["prefill_ops"].empty());
+  // Every {"value", "unit"} pair holds a finite, non-negative number.
+  std::function<void(const nlohmann::json&)> visit = [&](const nlohmann::json& v) {
+    if (v.is_object() && v.contains("unit")) {
+      ASSERT_TRUE(v["value"].is_number()) << v;
+      EXPECT_GE(v["value"].get<double>(), 0.0) << v;
+    }
+    if (v.is_structured()) {
+      for (const auto& child : v) visit(child);
+    }
+  };
+  visit(j);
+}
+
+TEST(Cli, DefaultStudyPrintsTheComparison) {
+  Outcome r = tensorfab("study");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("seed-2nm"), std::string::npos);
+  EXPECT_NE(r.out.find("h100-sxm"), std::string::npos);
+  EXPECT_NE(r.out.find("TTFT"), std::string::npos);
+}
+
+// The default study's JSON against tests/golden/study-default/expected.json,
+// numbers to a relative 1e-9 (the golden pins the model, not the last bit of
+// floating-point formatting). TFAB_UPDATE_GOLDEN=1 rewrites it.
+void expect_same(const nlohmann::json& want, const nlohmann::json& got, const std::string& path) {
+  if (want.is_number() && got.is_number()) {
+    double a = want.get<double>(), b = got.get<double>();
+    EXPECT_NEAR(a, b, 1e-9 * std::max(std::abs(a), std::abs(b))) << path;
+    return;
+  }
+  ASSERT_EQ(want.type(), got.type()) << path;
+  if (want.is_object()) {
+    ASSERT_EQ(want.size(), got.size()) << path;
+    for (auto it = want.begin(); it != want.end(); ++it) {
+      ASSERT_TRUE(got.contains(it.key())) << path << "." << it.key();
+      expect_same(it.value(), got[it.key()], path + "." + it.key());
+    }
+  } else if (want.is_array()) {
+    ASSERT_EQ(want.size(), got.size()) << path;
+    for (size_t i = 0; i < want.size(); ++i) expect_same(want[i], got[i], path + "[" + std::to_string(i) + "]");
+  } else {
+    EXPECT_EQ(want, got) << path;
+  }
+}
+
+TEST(Golden, DefaultStudyJson) {
+  Outcome r = tensorfab("study --format json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto got = nlohmann::json::parse(r.out);
+  got.erase("tool");  // the version changes with every release
+  const fs::path golden = fs::path(TFAB_GOLDEN_DIR) / "study-default" / "expected.json";
+  if (const char* update = std::getenv("TFAB_UPDATE_GOLDEN"); update && std::string(update) == "1") {
+    fs::create_directories(golden.parent_path());
+    std::ofstream(golden) << got.dump(2) << "\n";
+  }
+  ASSERT_TRUE(fs::exists(golden)) << "run with TFAB_UPDATE_GOLDEN=1 to create " << golden;
+  expect_same(nlohmann::json::parse(slurp(golden)), got, "");
+}
+
+TEST(Cli, SameBytesEveryRun) {
+  Outcome a = tensorfab("study --format json"), b = tensorfab("study --format json");
+  EXPECT_EQ(a.out, b.out);
+}
+
+}  // namespace

@@ -1,0 +1,207 @@
+// tensorfab: the command line. It only parses flags, calls the api and
+// prints; every decision about chips and models is made in the library.
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "tensorfab/api/api.h"
+#include "tensorfab/core/version.h"
+#include "tensorfab/report/json.h"
+#include "tensorfab/report/serving.h"
+
+namespace {
+
+using namespace tfab;
+
+constexpr int kOk = 0, kRunFailed = 1, kBadInput = 2;
+
+// The data folder: --data, else $TENSORFAB_DATA, else the source tree this
+// binary was built from, else the installed copy.
+std::filesystem::path data_dir(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("TENSORFAB_DATA"); env != nullptr && *env != '\0') return env;
+  if (std::filesystem::is_directory(core::kSourceDataDir)) return core::kSourceDataDir;
+  return core::kInstallDataDir;
+}
+
+int report_errors(const core::Diagnostics& errors) {
+  for (const auto& e : errors) std::cerr << e.str() << "\n";
+  return core::exit_code_for(errors);
+}
+
+void print_json(const nlohmann::ordered_json& j) { std::cout << j.dump(2) << "\n"; }
+
+struct OutputOptions {
+  std::string format = "table";
+  void add_to(CLI::App& cmd) {
+    cmd.add_option("--format", format, "Output format")->check(CLI::IsMember({"table", "json", "csv"}));
+  }
+};
+
+int run_study(const config::Catalog& catalog, const api::StudyRequest& request, const OutputOptions& out) {
+  auto result = api::study(catalog, request);
+  if (!result) return report_errors(result.errors());
+  const auto& rows = result->rows;
+  if (out.format == "json") {
+    nlohmann::ordered_json j = {{"tool", report::tool_info()}};
+    j["model"] = request.model;
+    j["chips"] = nlohmann::ordered_json::array();
+    j["results"] = nlohmann::ordered_json::array();
+    for (const auto& row : rows) {
+      j["chips"].push_back(report::to_json(row.chip));
+      j["results"].push_back(report::to_json(row.serving, false));
+    }
+    print_json(j);
+    return kOk;
+  }
+  std::vector<report::ServingRow> table_rows;
+  for (const auto& row : rows) table_rows.push_back({&row.chip, &row.serving});
+  auto table = report::serving_table(table_rows, table_rows.size() - 1);
+  if (out.format == "csv") {
+    std::cout << table.render_csv();
+    return kOk;
+  }
+  std::cout << "Serving " << report::describe(rows.front().serving.scenario, request.model) << "\n\n"
+            << table.render_text()
+            << "\nRoofline tier: each op at the slowest of tensor, vector and memory time, at peak x measured "
+               "efficiency.\nPer chip, static batch; TTFT = prefill of the batch; TPOT = mean decode step.\n";
+  return kOk;
+}
+
+int run_eval(const config::Catalog& catalog, const api::EvalRequest& request, const OutputOptions& out,
+             bool with_ops) {
+  auto result = api::eval(catalog, request);
+  if (!result) return report_errors(result.errors());
+  const auto& r = result->serving;
+  if (out.format == "json") {
+    print_json({{"tool", report::tool_info()},
+                {"chip", report::to_json(result->chip)},
+                {"result", report::to_json(r, with_ops)}});
+    return kOk;
+  }
+  report::ServingRow row{&result->chip, &r};
+  auto table = report::serving_table(std::span(&row, 1), 0);
+  if (out.format == "csv") {
+    std::cout << (with_ops ? report::ops_table(r.prefill_ops).render_csv() : table.render_csv());
+    return kOk;
+  }
+  std::cout << "Serving " << report::describe(r.scenario, r.model_id) << "\n\n" << table.render_text();
+  if (with_ops) {
+    std::cout << "\nPrefill, per instance:\n" << report::ops_table(r.prefill_ops).render_text();
+    std::cout << "\nDecode step at the mean context, per instance:\n" << report::ops_table(r.decode_ops).render_text();
+  }
+  return kOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tensorfab: a pre-silicon workbench for AI accelerator chips", "tensorfab"};
+  app.set_version_flag("--version", std::string(core::kVersion));
+  app.require_subcommand(1);
+  std::string data_flag;
+  app.add_option("--data", data_flag, "Data folder with chips/, models/, scenarios/ (default: the shipped data)");
+
+  OutputOptions out;
+  std::vector<std::string> sets;
+  auto set_overrides = [&] {
+    config::Overrides o;
+    for (const auto& s : sets) o.emplace_back(s);
+    return o;
+  };
+  auto add_sets = [&](CLI::App* cmd) {
+    cmd->add_option("--set", sets, "Override a field: chip.tdp='800 W', model.num_hidden_layers=40, scenario.batch=8")
+        ->allow_extra_args(false);
+  };
+
+  api::StudyRequest study;
+  auto* study_cmd = app.add_subcommand("study", "Compare chips serving a model (default: seed-2nm vs h100-sxm, Llama 3.1 70B)");
+  study_cmd->add_option("--chips", study.chips, "Chips to compare, ids or files; the last is the baseline")
+      ->delimiter(',');
+  study_cmd->add_option("--model", study.model, "Model id or config.json path");
+  study_cmd->add_option("--scenario", study.scenario, "Scenario id or YAML path");
+  out.add_to(*study_cmd);
+  add_sets(study_cmd);
+
+  api::EvalRequest eval;
+  bool with_ops = false;
+  std::optional<int64_t> batch, prompt, output;
+  std::string weights, activations, kv_cache;
+  auto* eval_cmd = app.add_subcommand("eval", "Evaluate one chip serving one model");
+  eval_cmd->add_option("--chip", eval.chip, "Chip id or YAML path")->required();
+  eval_cmd->add_option("--model", eval.model, "Model id or config.json path")->required();
+  eval_cmd->add_option("--scenario", eval.scenario, "Scenario id or YAML path");
+  eval_cmd->add_option("--batch", batch, "Concurrent sequences (overrides the scenario)");
+  eval_cmd->add_option("--prompt", prompt, "Prompt tokens (overrides the scenario)");
+  eval_cmd->add_option("--output", output, "Output tokens (overrides the scenario)");
+  eval_cmd->add_option("--weights", weights, "Weight format: bf16, fp8, fp4, ...");
+  eval_cmd->add_option("--activations", activations, "Activation format");
+  eval_cmd->add_option("--kv-cache", kv_cache, "KV-cache format");
+  eval_cmd->add_flag("--ops", with_ops, "Per-operator breakdown");
+  out.add_to(*eval_cmd);
+  add_sets(eval_cmd);
+
+  std::vector<std::string> files;
+  std::optional<std::string> check_kind;
+  auto* check_cmd = app.add_subcommand("check", "Validate chip, model and scenario files");
+  check_cmd->add_option("files", files, "Files to check")->required();
+  check_cmd->add_option("--as", check_kind, "Treat every file as this kind")
+      ->check(CLI::IsMember({"chip", "model", "scenario"}));
+
+  std::string list_kind;
+  auto* list_cmd = app.add_subcommand("list", "List the shipped chips, models or scenarios");
+  list_cmd->add_option("kind", list_kind, "chips, models or scenarios")
+      ->required()
+      ->check(CLI::IsMember({"chips", "models", "scenarios"}));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "error: " << e.what() << " (see tensorfab --help)\n";
+    return kBadInput;
+  }
+
+  const config::Catalog catalog(data_dir(data_flag));
+  if (*study_cmd) {
+    study.overrides = set_overrides();
+    return run_study(catalog, study, out);
+  }
+  if (*eval_cmd) {
+    // Flags are scenario overrides, so they are checked like the file is.
+    eval.overrides = set_overrides();
+    auto set = [&](const char* flag, const char* key, const std::string& value) {
+      if (!value.empty()) {
+        eval.overrides.emplace_back(fmt::format("scenario.{}={}", key, value), fmt::format("{} {}", flag, value));
+      }
+    };
+    if (batch) set("--batch", "batch", std::to_string(*batch));
+    if (prompt) set("--prompt", "prompt_length", std::to_string(*prompt));
+    if (output) set("--output", "output_length", std::to_string(*output));
+    set("--weights", "formats.weights", weights);
+    set("--activations", "formats.activations", activations);
+    set("--kv-cache", "formats.kv_cache", kv_cache);
+    return run_eval(catalog, eval, out, with_ops);
+  }
+  if (*check_cmd) {
+    auto errors = api::check(catalog, files, check_kind);
+    if (!errors.empty()) return report_errors(errors);
+    std::cout << fmt::format("ok: {} file{} valid\n", files.size(), files.size() == 1 ? "" : "s");
+    return kOk;
+  }
+  if (*list_cmd) {
+    for (const auto& id : api::list(catalog, list_kind)) std::cout << id << "\n";
+    return kOk;
+  }
+  return kRunFailed;
+}
