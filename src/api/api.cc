@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "tensorfab/config/reader.h"
+#include "tensorfab/report/json.h"
 
 namespace tfab::api {
 namespace {
@@ -39,7 +40,7 @@ core::Result<Routed> route(const config::Overrides& overrides) {
       out.scenario.emplace_back("serve." + rest, o.origin);
     } else {
       auto d = bad(fmt::format("'{}' must start with chip., model. or scenario.", text));
-      if (auto near = config::closest_match(target, kTargets)) d.notes.push_back(fmt::format("did you mean '{}.'?", *near));
+      if (auto near = core::closest_match(target, kTargets)) d.notes.push_back(fmt::format("did you mean '{}.'?", *near));
       errors.push_back(std::move(d));
       continue;
     }
@@ -151,6 +152,23 @@ core::Diagnostics check(const config::Catalog& catalog, const std::vector<std::s
     append(errors, found);
   }
   return errors;
+}
+
+nlohmann::ordered_json to_json(const EvalResult& result, bool with_ops) {
+  return {{"tool", report::tool_info()},
+          {"chip", report::to_json(result.chip)},
+          {"result", report::to_json(result.serving, with_ops)}};
+}
+
+nlohmann::ordered_json to_json(const StudyResult& result) {
+  nlohmann::ordered_json j = {{"tool", report::tool_info()}};
+  j["chips"] = nlohmann::ordered_json::array();
+  j["results"] = nlohmann::ordered_json::array();
+  for (const auto& row : result.rows) {
+    j["chips"].push_back(report::to_json(row.chip));
+    j["results"].push_back(report::to_json(row.serving, false));
+  }
+  return j;
 }
 
 }  // namespace tfab::api

@@ -81,7 +81,7 @@ core::Result<std::string> Catalog::locate(std::string_view kind, std::string_vie
   d.code = core::ErrorCode::kNotFound;
   std::string singular(kind.substr(0, kind.size() - 1));
   d.message = fmt::format("unknown {} '{}'", singular, name);
-  if (auto near = closest_match(name, known)) d.notes.push_back(fmt::format("did you mean '{}'?", *near));
+  if (auto near = core::closest_match(name, known)) d.notes.push_back(fmt::format("did you mean '{}'?", *near));
   d.notes.push_back(fmt::format("known {}: {}", kind, known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", "))));
   return d;
 }

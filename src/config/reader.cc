@@ -9,24 +9,6 @@
 namespace tfab::config {
 namespace {
 
-// Optimal string alignment distance: insertions, deletions, substitutions
-// and swaps of neighbours ("hmb" for "hbm") each cost one.
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
 std::string quoted(std::string_view s) { return fmt::format("'{}'", s); }
 
 const Node& empty_map() {
@@ -51,21 +33,6 @@ std::string Limits::describe(core::DimVector d) const {
   if (has_min) return fmt::format("{} {}", min_exclusive ? "greater than" : "at least", show(min));
   if (has_max) return fmt::format("at most {}", show(max));
   return "any value";
-}
-
-std::optional<std::string> closest_match(std::string_view word, std::span<const std::string> candidates) {
-  std::optional<std::string> best;
-  size_t best_distance = 0;
-  for (const auto& c : candidates) {
-    size_t d = edit_distance(word, c);
-    // Allow about one edit in three characters, and always one.
-    size_t allowed = std::max<size_t>(1, std::min(word.size(), c.size()) / 3);
-    if (d <= allowed && (!best || d < best_distance)) {
-      best = c;
-      best_distance = d;
-    }
-  }
-  return best;
 }
 
 MapReader::MapReader(const Node& node, std::string path, core::Diagnostics& errors)
@@ -104,7 +71,7 @@ void MapReader::report_missing(std::string_view key, std::string_view doc) {
   for (const auto& e : node_->entries()) {
     std::string candidate(key);
     bool known = std::find(declared_.begin(), declared_.end(), e.key) != declared_.end();
-    if (!known && closest_match(e.key, std::span(&candidate, 1))) {
+    if (!known && core::closest_match(e.key, std::span(&candidate, 1))) {
       notes.push_back(fmt::format("{} at {} may be a misspelling of it", quoted(e.key),
                                   e.key_location.str()));
     }
@@ -182,7 +149,7 @@ std::optional<std::string> MapReader::choice(std::string_view key, std::string_v
   if (!s) return std::nullopt;
   if (std::find(allowed.begin(), allowed.end(), *s) != allowed.end()) return s;
   std::vector<std::string> notes;
-  if (auto near = closest_match(*s, allowed)) notes.push_back("did you mean " + quoted(*near) + "?");
+  if (auto near = core::closest_match(*s, allowed)) notes.push_back("did you mean " + quoted(*near) + "?");
   error(*value, key, fmt::format("unknown value {}; expected one of: {}", quoted(*s), fmt::join(allowed, ", ")),
         std::move(notes));
   return std::nullopt;
@@ -206,7 +173,7 @@ void MapReader::allow(std::span<const std::string> keys) {
 void MapReader::finish(bool open_schema) {
   for (const auto& e : node_->entries()) {
     if (std::find(declared_.begin(), declared_.end(), e.key) != declared_.end()) continue;
-    auto near = closest_match(e.key, declared_);
+    auto near = core::closest_match(e.key, declared_);
     if (open_schema && !near) continue;
     core::Diagnostic d;
     d.code = core::ErrorCode::kBadInput;

@@ -1,5 +1,7 @@
 #include "tensorfab/core/units.h"
 
+#include "tensorfab/core/spelling.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -339,21 +341,6 @@ class UnitParser {
 UnitParse parse_unit(std::string_view unit) { return UnitParser(unit).parse(); }
 
 // ---- "Did you mean" -------------------------------------------------------------
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
 
 char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 

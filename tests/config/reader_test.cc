@@ -99,10 +99,10 @@ TEST(MapReader, OpenSchemaFlagsOnlyTypos) {
 
 TEST(ClosestMatch, FindsTyposNotStrangers) {
   std::vector<std::string> keys{"stacks", "bandwidth_per_stack", "hbm"};
-  EXPECT_EQ(closest_match("stakcs", keys), "stacks");
-  EXPECT_EQ(closest_match("bandwith_per_stack", keys), "bandwidth_per_stack");
-  EXPECT_EQ(closest_match("hmb", keys), "hbm");
-  EXPECT_EQ(closest_match("vocab_size", keys), std::nullopt);
+  EXPECT_EQ(core::closest_match("stakcs", keys), "stacks");
+  EXPECT_EQ(core::closest_match("bandwith_per_stack", keys), "bandwidth_per_stack");
+  EXPECT_EQ(core::closest_match("hmb", keys), "hbm");
+  EXPECT_EQ(core::closest_match("vocab_size", keys), std::nullopt);
 }
 
 TEST(Overrides, SetAndMerge) {

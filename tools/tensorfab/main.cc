@@ -11,7 +11,6 @@
 
 #include "tensorfab/api/api.h"
 #include "tensorfab/core/version.h"
-#include "tensorfab/report/json.h"
 #include "tensorfab/report/serving.h"
 
 namespace {
@@ -48,15 +47,7 @@ int run_study(const config::Catalog& catalog, const api::StudyRequest& request, 
   if (!result) return report_errors(result.errors());
   const auto& rows = result->rows;
   if (out.format == "json") {
-    nlohmann::ordered_json j = {{"tool", report::tool_info()}};
-    j["model"] = request.model;
-    j["chips"] = nlohmann::ordered_json::array();
-    j["results"] = nlohmann::ordered_json::array();
-    for (const auto& row : rows) {
-      j["chips"].push_back(report::to_json(row.chip));
-      j["results"].push_back(report::to_json(row.serving, false));
-    }
-    print_json(j);
+    print_json(api::to_json(*result));
     return kOk;
   }
   std::vector<report::ServingRow> table_rows;
@@ -79,9 +70,7 @@ int run_eval(const config::Catalog& catalog, const api::EvalRequest& request, co
   if (!result) return report_errors(result.errors());
   const auto& r = result->serving;
   if (out.format == "json") {
-    print_json({{"tool", report::tool_info()},
-                {"chip", report::to_json(result->chip)},
-                {"result", report::to_json(r, with_ops)}});
+    print_json(api::to_json(*result, with_ops));
     return kOk;
   }
   report::ServingRow row{&result->chip, &r};

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "tensorfab/config/load.h"
 #include "tensorfab/perf/serving.h"
 
@@ -46,6 +48,11 @@ struct StudyResult {
 };
 
 [[nodiscard]] core::Result<StudyResult> study(const config::Catalog& catalog, const StudyRequest& request);
+
+// The documents `--format json` prints: tool and version, inputs, results,
+// every quantity with its unit.
+[[nodiscard]] nlohmann::ordered_json to_json(const EvalResult& result, bool with_ops);
+[[nodiscard]] nlohmann::ordered_json to_json(const StudyResult& result);
 
 // Validates input files, guessing each one's kind (chip, model or scenario)
 // from its content unless `kind` is given. Returns every problem found.

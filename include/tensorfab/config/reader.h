@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tensorfab/config/node.h"
+#include "tensorfab/core/spelling.h"
 #include "tensorfab/core/units.h"
 
 namespace tfab::config {
@@ -36,11 +37,6 @@ struct Limits {
   [[nodiscard]] bool contains(double v) const;
   [[nodiscard]] std::string describe(core::DimVector d) const;  // "greater than 0 B"
 };
-
-// The closest candidate to `word` by edit distance, if close enough to be a
-// plausible typo.
-[[nodiscard]] std::optional<std::string> closest_match(std::string_view word,
-                                                       std::span<const std::string> candidates);
 
 class MapReader {
  public:
