@@ -92,6 +92,27 @@ core::Result<EvalResult> eval_chip(const config::Catalog& catalog, const std::st
 
 std::vector<std::string> list(const config::Catalog& catalog, std::string_view kind) { return catalog.ids(kind); }
 
+core::Result<std::vector<hw::ChipSpec>> chips(const config::Catalog& catalog, const std::vector<std::string>& ids,
+                                              const config::Overrides& overrides) {
+  auto routed = route(overrides);
+  if (!routed) return routed.errors();
+  if (!routed->model.empty() || !routed->scenario.empty()) {
+    return core::bad_input("only chip.* fields can be set here", "--set");
+  }
+  std::vector<hw::ChipSpec> out;
+  core::Diagnostics errors;
+  for (const auto& id : ids) {
+    auto chip = hw::load_chip(catalog, id, routed->chip);
+    if (chip) {
+      out.push_back(std::move(chip).value());
+    } else {
+      append(errors, from_request(chip.errors(), "chip"));
+    }
+  }
+  if (!errors.empty()) return errors;
+  return out;
+}
+
 core::Result<EvalResult> eval(const config::Catalog& catalog, const EvalRequest& request) {
   StudyRequest one{{request.chip}, request.model, request.scenario, request.overrides};
   auto result = study(catalog, one);

@@ -1,18 +1,147 @@
 #include "tensorfab/hw/chip.h"
 
+#include <fmt/format.h>
+
+#include <array>
+#include <charconv>
 #include <filesystem>
 
 #include "tensorfab/config/reader.h"
 
 namespace tfab::hw {
+namespace {
 
 using config::Limits;
 using config::MapReader;
 
+const std::array<std::string, 7> kNetworks{"switch", "torus-2d", "torus-3d", "ring", "mesh", "host", "ethernet"};
+const std::array<std::string, 4> kTopologies{"crossbar", "mesh", "ring", "torus"};
+
+// "128x128" -> (128, 128).
+std::optional<std::pair<int64_t, int64_t>> parse_shape(std::string_view text) {
+  auto x = text.find('x');
+  if (x == std::string_view::npos) return std::nullopt;
+  int64_t rows = 0, cols = 0;
+  auto r = std::from_chars(text.data(), text.data() + x, rows);
+  auto c = std::from_chars(text.data() + x + 1, text.data() + text.size(), cols);
+  if (r.ec != std::errc() || r.ptr != text.data() + x || c.ec != std::errc() ||
+      c.ptr != text.data() + text.size() || rows < 1 || cols < 1 || rows > 65536 || cols > 65536) {
+    return std::nullopt;
+  }
+  return std::pair{rows, cols};
+}
+
+TensorEngine read_tensor(MapReader r) {
+  TensorEngine t;
+  t.units = r.optional<int64_t>("units", "matrix units on the chip", Limits::between(1, 1e7));
+  if (auto shape = r.optional<std::string>("array", "MAC array of one unit, ROWSxCOLS")) {
+    if (auto rc = parse_shape(*shape)) {
+      t.array_rows = rc->first;
+      t.array_cols = rc->second;
+    } else {
+      r.error(*r.node().find("array"), "array", fmt::format("expected ROWSxCOLS such as 128x128, got '{}'", *shape));
+    }
+  }
+  t.clock = r.optional<core::Frequency>("clock", "clock of the published peaks");
+  t.sparsity_speedup =
+      r.optional<double>("sparsity_speedup", "2:4 structured sparsity speed-up", Limits::between(1, 4)).value_or(1);
+
+  MapReader dense = r.child("dense", "dense peak throughput per number format");
+  for (core::NumberFormat f : core::kAllNumberFormats) {
+    if (auto peak = dense.optional<core::OpRate>(core::name(f), "dense peak in this format")) {
+      t.dense_peak.emplace(f, *peak);
+    }
+  }
+  dense.finish();
+  if (t.dense_peak.empty() && r.node().find("dense") != nullptr) {
+    dense.error(dense.node(), "", "no number format given; expected at least one of bf16, fp8, ...");
+  }
+  r.finish();
+  return t;
+}
+
+VectorEngine read_vector(MapReader r) {
+  VectorEngine v;
+  v.lanes = r.optional<int64_t>("lanes", "FP32 SIMD lanes on the chip", Limits::between(1, 1e9));
+  v.clock = r.optional<core::Frequency>("clock", "vector clock");
+  v.fp32_peak = r.required<core::OpRate>("fp32", "FP32 throughput outside the tensor units").value_or(core::OpRate{});
+  v.transcendental = r.optional<core::OpRate>("transcendental", "exp / rsqrt throughput");
+  r.finish();
+  return v;
+}
+
+std::vector<SramLevel> read_sram(MapReader& top) {
+  std::vector<SramLevel> levels;
+  const config::Node* node = top.raw("sram", "on-chip SRAM levels by name, innermost first");
+  if (node == nullptr) {
+    top.error(top.node(), "", "missing required key 'sram' (on-chip SRAM levels by name)");
+    return levels;
+  }
+  MapReader all(*node, top.path_of("sram"), *top.errors());
+  for (const auto& entry : node->entries()) {
+    MapReader r(entry.value, all.path_of(entry.key), *top.errors());
+    SramLevel level;
+    level.name = entry.key;
+    level.capacity = r.required<core::Bytes>("capacity", "capacity of one instance").value_or(core::Bytes{});
+    level.instances = r.optional<int64_t>("instances", "how many (per core: the core count)", Limits::between(1, 1e7))
+                          .value_or(1);
+    level.bandwidth = r.optional<core::Bandwidth>("bandwidth", "all instances together");
+    r.finish();
+    levels.push_back(std::move(level));
+  }
+  if (node->is_map() && node->entries().empty()) all.error(*node, "", "no SRAM level given");
+  return levels;
+}
+
+std::optional<LinkSpec> read_link(MapReader& links, std::string_view key, std::string_view doc) {
+  const config::Node* node = links.raw(key, doc);
+  if (node == nullptr) return std::nullopt;
+  MapReader r(*node, links.path_of(key), *links.errors());
+  LinkSpec link;
+  link.name = r.required<std::string>("name", "link technology, e.g. NVLink 4").value_or("");
+  link.network = r.choice("network", "what the links form", kNetworks, true).value_or("");
+  link.count = r.required<int64_t>("count", "number of links", Limits::between(1, 1e4)).value_or(1);
+  link.bandwidth_per_link =
+      r.required<core::Bandwidth>("bandwidth_per_link", "one link, both directions").value_or(core::Bandwidth{});
+  r.finish();
+  return link;
+}
+
+}  // namespace
+
 std::optional<core::OpRate> ChipSpec::tensor_peak_for(core::NumberFormat format) const {
-  auto it = tensor_peak.find(format);
-  if (it == tensor_peak.end()) return std::nullopt;
+  auto it = tensor.dense_peak.find(format);
+  if (it == tensor.dense_peak.end()) return std::nullopt;
   return it->second;
+}
+
+core::Bytes ChipSpec::sram_total() const {
+  core::Bytes total;
+  for (const auto& level : sram) total += level.total();
+  return total;
+}
+
+core::Bandwidth ChipSpec::chip_to_chip() const { return scale_up ? scale_up->bandwidth() : core::Bandwidth{}; }
+
+DerivedFigures derive(const ChipSpec& chip) {
+  DerivedFigures d;
+  d.memory_capacity = chip.memory.capacity();
+  d.memory_bandwidth = chip.memory.bandwidth();
+  d.sram_total = chip.sram_total();
+  const auto& t = chip.tensor;
+  for (const auto& [format, peak] : t.dense_peak) {
+    DerivedFigures::PerFormat f{format, peak, peak * t.sparsity_speedup, (peak / d.memory_bandwidth).base(), {}};
+    if (t.units && t.clock) f.ops_per_cycle_per_unit = (peak / (*t.clock * static_cast<double>(*t.units))).base();
+    d.formats.push_back(f);
+  }
+  using namespace core::literals;
+  if (auto bf16 = chip.tensor_peak_for(core::NumberFormat::kBF16)) {
+    const double tflops = bf16->in(1_TFLOPS);
+    d.bytes_per_flop_bf16 = (d.memory_bandwidth / *bf16).base();
+    d.sram_mib_per_tflops = d.sram_total.in(1_MiB) / tflops;
+    d.chip_to_chip_gbps_per_tflops = chip.chip_to_chip().in(1_GBps) / tflops;
+  }
+  return d;
 }
 
 core::Result<ChipSpec> read_chip(const config::Node& doc, const std::string& id) {
@@ -24,25 +153,19 @@ core::Result<ChipSpec> read_chip(const config::Node& doc, const std::string& id)
   chip.vendor = top.required<std::string>("vendor", "who makes it").value_or("");
   chip.process_node = top.required<std::string>("process_node", "process node, e.g. tsmc-4n").value_or("");
   chip.package = top.required<std::string>("package", "packaging technology, e.g. cowos-s").value_or("");
+  chip.dies = top.optional<int64_t>("dies", "logic dies in the package", Limits::between(1, 64)).value_or(1);
+  chip.die_area = top.optional<core::Area>("die_area", "area of all logic dies together");
+  chip.transistors = top.optional<double>("transistors", "transistors in all logic dies, e.g. 80e9");
 
-  MapReader tensor = top.child("tensor", "dense peak throughput of the tensor units per number format");
-  for (core::NumberFormat f : core::kAllNumberFormats) {
-    std::string format(core::name(f));
-    if (auto peak = tensor.optional<core::OpRate>(format, "dense peak in this format")) {
-      chip.tensor_peak.emplace(f, *peak);
-    }
+  chip.tensor = read_tensor(top.child("tensor", "matrix engines"));
+  chip.vector = read_vector(top.child("vector", "SIMD engines"));
+  chip.sram = read_sram(top);
+  if (const config::Node* noc = top.raw("noc", "on-chip network")) {
+    MapReader r(*noc, "noc", errors);
+    chip.noc = NocSpec{r.choice("topology", "on-chip network topology", kTopologies, true).value_or(""),
+                       r.optional<core::Bandwidth>("bisection_bandwidth", "bisection bandwidth")};
+    r.finish();
   }
-  tensor.finish();
-  if (chip.tensor_peak.empty() && doc.find("tensor") != nullptr) {
-    tensor.error(tensor.node(), "", "no number format given; expected at least one of bf16, fp8, ...");
-  }
-
-  chip.vector_peak = top.required<core::OpRate>("vector", "FP32 throughput outside the tensor units")
-                         .value_or(core::OpRate{});
-  chip.sram = top.required<core::Bytes>("sram", "on-chip SRAM, all levels").value_or(core::Bytes{});
-  chip.chip_to_chip = top.required<core::Bandwidth>("chip_to_chip", "scale-up link bandwidth, both directions")
-                          .value_or(core::Bandwidth{});
-  chip.tdp = top.required<core::Power>("tdp", "thermal design power").value_or(core::Power{});
 
   MapReader memory = top.child("memory", "off-chip memory");
   chip.memory.type = memory.required<std::string>("type", "memory technology, e.g. HBM3").value_or("");
@@ -55,6 +178,13 @@ core::Result<ChipSpec> read_chip(const config::Node& doc, const std::string& id)
       memory.required<core::Bytes>("capacity_per_stack", "capacity of one stack").value_or(core::Bytes{});
   memory.finish();
 
+  MapReader links = top.child("links", "chip-to-chip and host links", /*is_required=*/false);
+  chip.scale_up = read_link(links, "scale_up", "chip-to-chip links within a node or pod");
+  chip.scale_out = read_link(links, "scale_out", "links beyond the node, where part of the package");
+  chip.host = read_link(links, "host", "link to the host CPU");
+  links.finish();
+
+  chip.tdp = top.required<core::Power>("tdp", "thermal design power").value_or(core::Power{});
   MapReader efficiency = top.child("efficiency", "achievable fractions of peak, from microbenchmarks");
   chip.efficiency.tensor =
       efficiency.required<double>("tensor", "large-GEMM throughput / peak", Limits::fraction()).value_or(1.0);

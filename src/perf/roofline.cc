@@ -52,7 +52,7 @@ core::Result<Roofline> roofline_for(const hw::ChipSpec& chip, core::NumberFormat
                                        "in the scenario (formats.weights / formats.activations)",
                                        chip.id, core::name(format)));
   }
-  return Roofline{*peak * chip.efficiency.tensor, chip.vector_peak, chip.memory.bandwidth() * chip.efficiency.memory};
+  return Roofline{*peak * chip.efficiency.tensor, chip.vector.fp32_peak, chip.memory.bandwidth() * chip.efficiency.memory};
 }
 
 core::Time time_over_contexts(const Roofline& roof, const workload::Op& op, int64_t first, int64_t last) {

@@ -31,24 +31,79 @@ ordered_json to_json(const std::vector<perf::OpCost>& ops) {
 ordered_json tool_info() { return {{"name", "tensorfab"}, {"version", core::kVersion}}; }
 
 ordered_json to_json(const hw::ChipSpec& chip) {
-  ordered_json tensor = ordered_json::object();
-  for (const auto& [format, peak] : chip.tensor_peak) tensor[std::string(core::name(format))] = quantity(peak);
+  auto optional = [](const auto& value) {
+    if constexpr (requires { value->base(); }) {
+      return value ? quantity(*value) : ordered_json();
+    } else {
+      return value ? ordered_json(*value) : ordered_json();
+    }
+  };
+  auto link = [&](const std::optional<hw::LinkSpec>& l) {
+    if (!l) return ordered_json();
+    return ordered_json{{"name", l->name},
+                        {"network", l->network},
+                        {"count", l->count},
+                        {"bandwidth_per_link", quantity(l->bandwidth_per_link)},
+                        {"bandwidth", quantity(l->bandwidth())}};
+  };
+  const auto& t = chip.tensor;
+  ordered_json dense = ordered_json::object();
+  for (const auto& [format, peak] : t.dense_peak) dense[std::string(core::name(format))] = quantity(peak);
+  ordered_json sram = ordered_json::array();
+  for (const auto& level : chip.sram) {
+    sram.push_back({{"name", level.name},
+                    {"capacity", quantity(level.capacity)},
+                    {"instances", level.instances},
+                    {"bandwidth", optional(level.bandwidth)}});
+  }
+  const hw::DerivedFigures d = hw::derive(chip);
+  ordered_json per_format = ordered_json::object();
+  for (const auto& f : d.formats) {
+    per_format[std::string(core::name(f.format))] = {{"dense", quantity(f.dense)},
+                                                     {"sparse", quantity(f.sparse)},
+                                                     {"ridge_flop_per_byte", f.ridge_flop_per_byte},
+                                                     {"ops_per_cycle_per_unit", optional(f.ops_per_cycle_per_unit)}};
+  }
   return {{"id", chip.id},
           {"name", chip.name},
           {"vendor", chip.vendor},
           {"process_node", chip.process_node},
           {"package", chip.package},
-          {"tensor_peak", tensor},
-          {"vector_peak", quantity(chip.vector_peak)},
-          {"sram", quantity(chip.sram)},
+          {"dies", chip.dies},
+          {"die_area", optional(chip.die_area)},
+          {"transistors", optional(chip.transistors)},
+          {"tensor",
+           {{"units", optional(t.units)},
+            {"array_rows", optional(t.array_rows)},
+            {"array_cols", optional(t.array_cols)},
+            {"clock", optional(t.clock)},
+            {"sparsity_speedup", t.sparsity_speedup},
+            {"dense", dense}}},
+          {"vector",
+           {{"lanes", optional(chip.vector.lanes)},
+            {"clock", optional(chip.vector.clock)},
+            {"fp32", quantity(chip.vector.fp32_peak)},
+            {"transcendental", optional(chip.vector.transcendental)}}},
+          {"sram", sram},
+          {"noc", chip.noc ? ordered_json{{"topology", chip.noc->topology},
+                                          {"bisection_bandwidth", optional(chip.noc->bisection_bandwidth)}}
+                           : ordered_json()},
           {"memory",
            {{"type", chip.memory.type},
             {"stacks", chip.memory.stacks},
-            {"bandwidth", quantity(chip.memory.bandwidth())},
-            {"capacity", quantity(chip.memory.capacity())}}},
-          {"chip_to_chip", quantity(chip.chip_to_chip)},
+            {"bandwidth_per_stack", quantity(chip.memory.bandwidth_per_stack)},
+            {"capacity_per_stack", quantity(chip.memory.capacity_per_stack)}}},
+          {"links", {{"scale_up", link(chip.scale_up)}, {"scale_out", link(chip.scale_out)}, {"host", link(chip.host)}}},
           {"tdp", quantity(chip.tdp)},
-          {"efficiency", {{"tensor", chip.efficiency.tensor}, {"memory", chip.efficiency.memory}}}};
+          {"efficiency", {{"tensor", chip.efficiency.tensor}, {"memory", chip.efficiency.memory}}},
+          {"derived",
+           {{"per_format", per_format},
+            {"memory_bandwidth", quantity(d.memory_bandwidth)},
+            {"memory_capacity", quantity(d.memory_capacity)},
+            {"sram_total", quantity(d.sram_total)},
+            {"bytes_per_flop_bf16", d.bytes_per_flop_bf16},
+            {"sram_mib_per_tflops_bf16", d.sram_mib_per_tflops},
+            {"chip_to_chip_gbps_per_tflops_bf16", d.chip_to_chip_gbps_per_tflops}}}};
 }
 
 ordered_json to_json(const workload::ServeScenario& s) {

@@ -39,7 +39,7 @@ std::string Table::render_text() const {
     for (size_t c = 0; c < cells.size(); ++c) {
       std::string pad(widths[c] - width(cells[c]), ' ');
       if (c > 0) line += "  ";
-      line += c == 0 ? cells[c] + pad : pad + cells[c];
+      line += c == 0 || layout_ == Layout::kText ? cells[c] + pad : pad + cells[c];
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line + "\n";

@@ -11,6 +11,8 @@
 
 #include "tensorfab/api/api.h"
 #include "tensorfab/core/version.h"
+#include "tensorfab/report/chip_sheet.h"
+#include "tensorfab/report/json.h"
 #include "tensorfab/report/serving.h"
 
 namespace {
@@ -87,6 +89,36 @@ int run_eval(const config::Catalog& catalog, const api::EvalRequest& request, co
   return kOk;
 }
 
+int run_show_chip(const config::Catalog& catalog, const std::string& id, const config::Overrides& overrides,
+                  const OutputOptions& out) {
+  auto chips = api::chips(catalog, {id}, overrides);
+  if (!chips) return report_errors(chips.errors());
+  const auto& chip = chips->front();
+  if (out.format == "json") {
+    print_json({{"tool", report::tool_info()}, {"chip", report::to_json(chip)}});
+    return kOk;
+  }
+  report::Table table({"", chip.id}, report::Table::Layout::kText);
+  for (const auto& row : report::chip_sheet(chip)) table.add_row({row.label, row.value});
+  std::cout << (out.format == "csv" ? table.render_csv() : table.render_text());
+  return kOk;
+}
+
+int run_compare_chips(const config::Catalog& catalog, const std::vector<std::string>& ids,
+                      const config::Overrides& overrides, const OutputOptions& out) {
+  auto chips = api::chips(catalog, ids, overrides);
+  if (!chips) return report_errors(chips.errors());
+  if (out.format == "json") {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const auto& chip : *chips) list.push_back(report::to_json(chip));
+    print_json({{"tool", report::tool_info()}, {"chips", list}});
+    return kOk;
+  }
+  auto table = report::compare_chips(*chips);
+  std::cout << (out.format == "csv" ? table.render_csv() : table.render_text());
+  return kOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -142,6 +174,19 @@ int main(int argc, char** argv) {
   check_cmd->add_option("--as", check_kind, "Treat every file as this kind")
       ->check(CLI::IsMember({"chip", "model", "scenario"}));
 
+  std::string show_kind, show_name;
+  auto* show_cmd = app.add_subcommand("show", "Show a chip's spec and derived figures");
+  show_cmd->add_option("kind", show_kind, "chip")->required()->check(CLI::IsMember({"chip"}));
+  show_cmd->add_option("name", show_name, "Chip id or YAML path")->required();
+  out.add_to(*show_cmd);
+  add_sets(show_cmd);
+
+  std::vector<std::string> compare_ids;
+  auto* compare_cmd = app.add_subcommand("compare-chips", "Chips side by side: spec and derived figures");
+  compare_cmd->add_option("chips", compare_ids, "Chip ids or YAML paths")->required();
+  out.add_to(*compare_cmd);
+  add_sets(compare_cmd);
+
   std::string list_kind;
   auto* list_cmd = app.add_subcommand("list", "List the shipped chips, models or scenarios");
   list_cmd->add_option("kind", list_kind, "chips, models or scenarios")
@@ -188,6 +233,8 @@ int main(int argc, char** argv) {
     std::cout << fmt::format("ok: {} file{} valid\n", files.size(), files.size() == 1 ? "" : "s");
     return kOk;
   }
+  if (*show_cmd) return run_show_chip(catalog, show_name, set_overrides(), out);
+  if (*compare_cmd) return run_compare_chips(catalog, compare_ids, set_overrides(), out);
   if (*list_cmd) {
     for (const auto& id : api::list(catalog, list_kind)) std::cout << id << "\n";
     return kOk;

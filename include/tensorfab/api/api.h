@@ -17,6 +17,12 @@ namespace tfab::api {
 // What the data catalog holds, for `tensorfab list`.
 [[nodiscard]] std::vector<std::string> list(const config::Catalog& catalog, std::string_view kind);
 
+// Loads chips by id or path, with `chip.` overrides applied to each;
+// reports the problems of all of them together.
+[[nodiscard]] core::Result<std::vector<hw::ChipSpec>> chips(const config::Catalog& catalog,
+                                                            const std::vector<std::string>& ids,
+                                                            const config::Overrides& overrides = {});
+
 // Overrides are addressed by what they change: "chip.tdp=800 W",
 // "model.num_hidden_layers=40", "scenario.batch=8".
 struct EvalRequest {

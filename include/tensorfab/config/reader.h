@@ -81,6 +81,8 @@ class MapReader {
 
   [[nodiscard]] std::string path_of(std::string_view key) const;
   [[nodiscard]] const Node& node() const { return *node_; }
+  // Where errors go, for readers of nested maps with user-chosen keys.
+  [[nodiscard]] core::Diagnostics* errors() const { return errors_; }
   void error(const Node& at, std::string_view key, std::string message,
              std::vector<std::string> notes = {});
 

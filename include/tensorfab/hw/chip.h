@@ -1,10 +1,15 @@
 #pragma once
-// ChipSpec: what one accelerator chip (one package, as sold) offers to the
-// performance models. Read from a chip file, validated, then immutable.
+// ChipSpec: one accelerator package, as sold, described as the performance
+// models see it: compute engines, on-chip memories, off-chip memory, links,
+// power, and the silicon it is made of. Read from a chip file (see
+// docs/chips.md), validated, then immutable.
 //
-// First cut: peak throughputs per number format, not yet the arrays, cores
-// and memories they come from (that is the [chips] issue).
+// Published peaks are inputs; where the microarchitecture behind them is
+// public (unit count, array shape, clock) it is recorded too, and the
+// derived figures (ops per cycle per unit, ridge points) follow from both.
+// A figure that is not public is left out, never guessed.
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -16,6 +21,38 @@
 
 namespace tfab::hw {
 
+// The matrix engines: tensor cores, MXUs, systolic arrays.
+struct TensorEngine {
+  std::optional<int64_t> units;  // matrix units on the chip
+  std::optional<int64_t> array_rows, array_cols;  // MAC array of one unit
+  std::optional<core::Frequency> clock;  // the clock the published peaks assume
+  std::map<core::NumberFormat, core::OpRate> dense_peak;
+  double sparsity_speedup = 1;  // 2:4 structured sparsity speed-up; 1 if unsupported
+};
+
+// The SIMD engines beside them: CUDA cores, vector units, VPUs.
+struct VectorEngine {
+  std::optional<int64_t> lanes;
+  std::optional<core::Frequency> clock;
+  core::OpRate fp32_peak;                        // FP32 throughput (an FMA counts two)
+  std::optional<core::OpRate> transcendental;    // exp, rsqrt, ... per second
+};
+
+// One level of on-chip SRAM: per-core memories have many instances.
+struct SramLevel {
+  std::string name;  // "l1_shared", "l2", "sbuf"
+  core::Bytes capacity;  // of one instance
+  int64_t instances = 1;
+  std::optional<core::Bandwidth> bandwidth;  // all instances together
+
+  [[nodiscard]] core::Bytes total() const { return capacity * static_cast<double>(instances); }
+};
+
+struct NocSpec {
+  std::string topology;  // "crossbar", "mesh", "ring"
+  std::optional<core::Bandwidth> bisection_bandwidth;
+};
+
 struct MemorySpec {
   std::string type;  // "HBM3", "HBM4"
   int stacks = 0;
@@ -26,6 +63,17 @@ struct MemorySpec {
   [[nodiscard]] core::Bytes capacity() const { return capacity_per_stack * stacks; }
 };
 
+// A group of identical links. Bandwidths count both directions, as vendors
+// quote them (NVLink 4: 18 links x 50 GB/s = 900 GB/s).
+struct LinkSpec {
+  std::string name;     // "NVLink 4", "ICI", "PCIe 5.0 x16"
+  std::string network;  // what they form: switch, torus-2d, torus-3d, ring, mesh, host
+  int64_t count = 1;
+  core::Bandwidth bandwidth_per_link;
+
+  [[nodiscard]] core::Bandwidth bandwidth() const { return bandwidth_per_link * static_cast<double>(count); }
+};
+
 // Achievable fractions of peak, measured with microbenchmarks (never with
 // the end-to-end results used for validation).
 struct Efficiency {
@@ -34,30 +82,57 @@ struct Efficiency {
 };
 
 struct ChipSpec {
-  std::string id;    // "h100-sxm"
+  std::string id;    // "h100-sxm": the file name
   std::string name;  // "NVIDIA H100 SXM5 80GB"
   std::string vendor;
   std::string process_node;  // "tsmc-4n", "samsung-sf2"
   std::string package;       // "cowos-s", "interposer-2.5d"
-  std::map<core::NumberFormat, core::OpRate> tensor_peak;  // dense, per format
-  core::OpRate vector_peak;  // FP32 SIMD throughput outside the tensor units
-  core::Bytes sram;          // on-chip SRAM, all levels together
+  int64_t dies = 1;          // logic dies
+  std::optional<core::Area> die_area;  // all logic dies together
+  std::optional<double> transistors;   // all logic dies together
+
+  TensorEngine tensor;
+  VectorEngine vector;
+  std::vector<SramLevel> sram;  // innermost first
+  std::optional<NocSpec> noc;
   MemorySpec memory;
-  core::Bandwidth chip_to_chip;  // scale-up link bandwidth, both directions
+  std::optional<LinkSpec> scale_up;   // chip-to-chip within a node or pod
+  std::optional<LinkSpec> scale_out;  // beyond it (NICs), where part of the package
+  std::optional<LinkSpec> host;
   core::Power tdp;
   Efficiency efficiency;
 
-  // Peak dense throughput in `format`, or nothing if the chip has no tensor
-  // support for it.
+  // Dense peak in `format`, or nothing if the tensor units lack it.
   [[nodiscard]] std::optional<core::OpRate> tensor_peak_for(core::NumberFormat format) const;
+  [[nodiscard]] core::Bytes sram_total() const;
+  [[nodiscard]] core::Bandwidth chip_to_chip() const;  // scale-up bandwidth, or zero
 };
+
+// Figures that follow from a spec, for `tensorfab show chip`.
+struct DerivedFigures {
+  struct PerFormat {
+    core::NumberFormat format;
+    core::OpRate dense;
+    core::OpRate sparse;                   // dense x sparsity speed-up
+    double ridge_flop_per_byte = 0;        // peak / memory bandwidth
+    std::optional<double> ops_per_cycle_per_unit;  // when units and clock are public
+  };
+  std::vector<PerFormat> formats;
+  double bytes_per_flop_bf16 = 0;  // memory bandwidth / BF16 peak (0 without BF16)
+  core::Bytes memory_capacity;
+  core::Bandwidth memory_bandwidth;
+  core::Bytes sram_total;
+  double sram_mib_per_tflops = 0;          // MiB of SRAM per dense BF16 TFLOP/s
+  double chip_to_chip_gbps_per_tflops = 0; // GB/s of scale-up per dense BF16 TFLOP/s
+};
+[[nodiscard]] DerivedFigures derive(const ChipSpec& chip);
 
 // Validates a chip document (presets already merged) into a spec; `id` is
 // the id the chip was asked for by. All problems are reported together.
 [[nodiscard]] core::Result<ChipSpec> read_chip(const config::Node& doc, const std::string& id);
 
-// Finds (by id or path), loads, resolves presets, applies `--set` overrides
-// and validates a chip.
+// Finds (by id or path), loads, resolves presets, applies overrides and
+// validates a chip.
 [[nodiscard]] core::Result<ChipSpec> load_chip(const config::Catalog& catalog, std::string_view id_or_path,
                                                const config::Overrides& overrides = {});
 

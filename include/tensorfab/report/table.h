@@ -10,17 +10,22 @@ namespace tfab::report {
 
 class Table {
  public:
-  explicit Table(std::vector<std::string> headers) : headers_(std::move(headers)) {}
+  // Numbers: the first column left-aligned, the rest right-aligned. Text:
+  // every column left-aligned (spec sheets, where values are words).
+  enum class Layout { kNumbers, kText };
+
+  explicit Table(std::vector<std::string> headers, Layout layout = Layout::kNumbers)
+      : headers_(std::move(headers)), layout_(layout) {}
   void add_row(std::vector<std::string> cells);
 
-  // Columns padded to their widest cell; the first column left-aligned, the
-  // rest right-aligned (they hold numbers).
+  // Columns padded to their widest cell, aligned as the layout says.
   [[nodiscard]] std::string render_text() const;
   [[nodiscard]] std::string render_csv() const;
 
  private:
   std::vector<std::string> headers_;
   std::vector<std::vector<std::string>> rows_;
+  Layout layout_;
 };
 
 }  // namespace tfab::report
