@@ -82,7 +82,7 @@ std::vector<BadInput> bad_inputs() {
   auto misspelled = write("misspelled.yaml", "preset: h100-sxm\nmemory:\n  stackz: 6\n");
   auto bare = write("bare.yaml", "preset: h100-sxm\nmemory:\n  bandwidth_per_stack: 3200\n");
   auto negative = write("negative.yaml", "preset: h100-sxm\nmemory:\n  capacity_per_stack: -16 GiB\n");
-  auto zero = write("zero.yaml", "preset: h100-sxm\nsram: 0 MiB\n");
+  auto zero = write("zero.yaml", "preset: h100-sxm\nsram:\n  l2:\n    capacity: 0 MiB\n");
   auto missing = write("missing.json", "{\n  \"model_type\": \"llama\",\n  \"hidden_size\": 4096\n}\n");
   const std::string model = " --model llama-3.1-8b";
   return {
@@ -95,7 +95,7 @@ std::vector<BadInput> bad_inputs() {
       {"bare_number", "check " + bare.string(),
        "bare.yaml:3:24: memory.bandwidth_per_stack: expected a bandwidth such as \"3.35 TB/s\", got 3200"},
       {"negative_size", "check " + negative.string(), "negative.yaml:3:23: memory.capacity_per_stack: -16 GiB is out of range"},
-      {"zero_size", "check " + zero.string(), "zero.yaml:2:7: sram: 0 MiB is out of range"},
+      {"zero_size", "check " + zero.string(), "zero.yaml:4:15: sram.l2.capacity: 0 MiB is out of range"},
       {"unknown_chip", "eval --chip h100-sx" + model, "error: chip: unknown chip 'h100-sx' (did you mean 'h100-sxm'?; known chips: h100-sxm, seed-2nm)"},
       {"unknown_model", "eval --chip h100-sxm --model llama-3.1-7b", "unknown model 'llama-3.1-7b'"},
       {"config_missing_field", "check " + missing.string(), "missing.json:1:1: missing required key 'intermediate_size'"},
@@ -110,7 +110,7 @@ INSTANTIATE_TEST_SUITE_P(Cli, BadInputTest, ::testing::ValuesIn(bad_inputs()),
                          [](const auto& test) { return test.param.name; });
 
 TEST(Cli, ReportsAllErrorsOfAFileAtOnce) {
-  auto many = write("many.yaml", "preset: h100-sxm\ntdp: 700\nsram: -1 MiB\nmemory:\n  stakcs: 2\n");
+  auto many = write("many.yaml", "preset: h100-sxm\ntdp: 700\nvector:\n  fp32: -1 TFLOPS\nmemory:\n  stakcs: 2\n");
   Outcome r = tensorfab("check " + many.string());
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(count_lines(r.err, "error: "), 3u) << r.err;
@@ -148,7 +148,7 @@ TEST(Cli, EvalJsonCarriesUnitsAndVersion) {
   EXPECT_FALSE(j["tool"]["version"].get<std::string>().empty());
   EXPECT_EQ(j["result"]["time_to_first_token"]["unit"], "s");
   EXPECT_EQ(j["result"]["memory"]["weights"]["unit"], "B");
-  EXPECT_EQ(j["chip"]["memory"]["bandwidth"]["unit"], "B/s");
+  EXPECT_EQ(j.at("chip").at("derived").at("memory_bandwidth").at("unit"), "B/s");
   EXPECT_EQ(j["result"]["scenario"]["batch"], 4);
   EXPECT_FALSE(j["result"]["prefill_ops"].empty());
   // Every {"value", "unit"} pair holds a finite, non-negative number.
@@ -162,6 +162,30 @@ TEST(Cli, EvalJsonCarriesUnitsAndVersion) {
     }
   };
   visit(j);
+}
+
+TEST(Cli, ShowChipPrintsSpecAndDerivedFigures) {
+  Outcome r = tensorfab("show chip h100-sxm");
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* text : {"989 TFLOP/s", "bf16 ridge point", "295 FLOP/B", "3.35 TB/s", "18 x 50 GB/s = 900 GB/s"}) {
+    EXPECT_NE(r.out.find(text), std::string::npos) << text << "\n" << r.out;
+  }
+  Outcome j = tensorfab("show chip h100-sxm --format json --set chip.memory.stacks=6");
+  ASSERT_EQ(j.code, 0) << j.err;
+  auto doc = nlohmann::json::parse(j.out);
+  EXPECT_EQ(doc["chip"]["memory"]["stacks"], 6);
+  EXPECT_EQ(doc["chip"]["derived"]["memory_bandwidth"]["unit"], "B/s");
+  EXPECT_NEAR(doc["chip"]["derived"]["memory_bandwidth"]["value"].get<double>(), 6 * 670e9, 1);
+}
+
+TEST(Cli, CompareChipsSideBySide) {
+  Outcome r = tensorfab("compare-chips h100-sxm seed-2nm");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("h100-sxm"), std::string::npos);
+  EXPECT_NE(r.out.find("128x128"), std::string::npos);  // the seed's array shape
+  Outcome bad = tensorfab("compare-chips h100-sxm b2000 tpu-v99");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_EQ(count_lines(bad.err, "error: chip: unknown chip"), 2u) << bad.err;
 }
 
 TEST(Cli, DefaultStudyPrintsTheComparison) {
