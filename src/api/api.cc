@@ -7,6 +7,7 @@
 
 #include "tensorfab/config/reader.h"
 #include "tensorfab/report/json.h"
+#include "tensorfab/workload/training.h"
 
 namespace tfab::api {
 namespace {
@@ -160,6 +161,7 @@ core::Diagnostics check(const config::Catalog& catalog, const std::vector<std::s
       }
       what = std::filesystem::path(file).extension() == ".json" ? "model"
              : doc->find("serve") != nullptr                     ? "scenario"
+             : doc->find("train") != nullptr                     ? "training scenario"
                                                                  : "chip";
     }
     core::Diagnostics found;
@@ -167,6 +169,8 @@ core::Diagnostics check(const config::Catalog& catalog, const std::vector<std::s
       if (auto r = hw::load_chip(catalog, file); !r) found = r.errors();
     } else if (what == "model") {
       if (auto r = workload::load_model(catalog, file); !r) found = r.errors();
+    } else if (what == "training scenario") {
+      if (auto r = workload::load_train_scenario(catalog, file); !r) found = r.errors();
     } else {
       if (auto r = workload::load_scenario(catalog, file); !r) found = r.errors();
     }

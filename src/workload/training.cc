@@ -1,0 +1,243 @@
+#include "tensorfab/workload/training.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <filesystem>
+
+#include "tensorfab/config/reader.h"
+
+namespace tfab::workload {
+namespace {
+
+using config::Limits;
+
+const std::array<std::string, 3> kRecomputeNames{"none", "selective", "full"};
+const std::array<std::string, 2> kAttentionNames{"flash", "dense"};
+const std::array<std::string, 1> kOptimizers{"adam"};
+
+// Adam with mixed precision keeps an FP32 master copy and two FP32 moments
+// per parameter (Micikevicius et al. 2018; Rajbhandari et al. 2020, ZeRO §3).
+constexpr double kAdamStateBytes = 4 + 4 + 4;
+
+std::vector<std::string> format_names() {
+  std::vector<std::string> names;
+  for (auto f : core::kAllNumberFormats) names.emplace_back(core::name(f));
+  return names;
+}
+
+Parallelism read_parallelism(config::MapReader r) {
+  Parallelism p;
+  const Limits ways = Limits::between(1, 1e6);
+  p.tensor = r.optional<int64_t>("tensor", "tensor-parallel size", ways).value_or(1);
+  p.pipeline = r.optional<int64_t>("pipeline", "pipeline stages", ways).value_or(1);
+  p.data = r.optional<int64_t>("data", "data-parallel replicas", ways).value_or(1);
+  p.expert = r.optional<int64_t>("expert", "expert-parallel size", ways).value_or(1);
+  p.context = r.optional<int64_t>("context", "context-parallel size", ways).value_or(1);
+  p.virtual_stages = r.optional<int64_t>("virtual_stages", "model chunks per stage (interleaving)", ways).value_or(1);
+  p.sequence_parallel = r.optional<bool>("sequence_parallel", "shard norms and dropout over TP").value_or(false);
+  p.zero_stage = static_cast<int>(r.optional<int64_t>("zero", "ZeRO stage 0-3", Limits::between(0, 3)).value_or(0));
+  r.finish();
+  return p;
+}
+
+}  // namespace
+
+std::string_view name(Recompute r) { return kRecomputeNames[static_cast<size_t>(r)]; }
+std::string_view name(AttentionKernel k) { return kAttentionNames[static_cast<size_t>(k)]; }
+
+std::string_view name(CollectiveKind k) {
+  switch (k) {
+    case CollectiveKind::kAllReduce: return "all-reduce";
+    case CollectiveKind::kReduceScatter: return "reduce-scatter";
+    case CollectiveKind::kAllGather: return "all-gather";
+    case CollectiveKind::kAllToAll: return "all-to-all";
+    case CollectiveKind::kSendRecv: return "send/recv";
+  }
+  return "all-reduce";
+}
+
+std::string_view name(ParallelGroup g) {
+  switch (g) {
+    case ParallelGroup::kTensor: return "tensor";
+    case ParallelGroup::kPipeline: return "pipeline";
+    case ParallelGroup::kData: return "data";
+    case ParallelGroup::kExpert: return "expert";
+    case ParallelGroup::kContext: return "context";
+  }
+  return "tensor";
+}
+
+core::Result<TrainScenario> read_train_scenario(const config::Node& doc, const std::string& name) {
+  core::Diagnostics errors;
+  config::MapReader top(doc, "", errors);
+  config::MapReader train = top.child("train", "a training scenario");
+  top.finish();
+
+  TrainScenario s;
+  s.name = name;
+  s.global_batch = train.required<int64_t>("global_batch", "sequences per optimizer step", Limits::between(1, 1e9)).value_or(1);
+  s.sequence_length = train.required<int64_t>("sequence_length", "tokens per sequence", Limits::between(1, 1e8)).value_or(1);
+  s.micro_batch = train.optional<int64_t>("micro_batch", "sequences per micro-batch", Limits::between(1, 1e9)).value_or(1);
+  s.optimizer = train.choice("optimizer", "optimizer", kOptimizers, false).value_or("adam");
+  if (auto r = train.choice("recompute", "activation recomputation", kRecomputeNames, false)) {
+    s.recompute = static_cast<Recompute>(std::find(kRecomputeNames.begin(), kRecomputeNames.end(), *r) - kRecomputeNames.begin());
+  }
+  if (auto a = train.choice("attention", "attention kernel", kAttentionNames, false)) {
+    s.attention = static_cast<AttentionKernel>(std::find(kAttentionNames.begin(), kAttentionNames.end(), *a) - kAttentionNames.begin());
+  }
+
+  config::MapReader formats = train.child("formats", "number formats", /*is_required=*/false);
+  const auto names = format_names();
+  auto read_format = [&](std::string_view key, std::string_view doc_text, core::NumberFormat fallback) {
+    auto text = formats.choice(key, doc_text, names, false);
+    return text ? *core::parse_number_format(*text) : fallback;
+  };
+  s.formats.compute = read_format("compute", "weights and activations in the step", s.formats.compute);
+  s.formats.gradients = read_format("gradients", "gradient accumulation and reduction", s.formats.gradients);
+  s.formats.master_weights = read_format("master_weights", "optimizer's copy of the weights", s.formats.master_weights);
+  formats.finish();
+
+  s.parallelism = read_parallelism(train.child("parallelism", "parallel layout", /*is_required=*/false));
+  train.finish();
+
+  if (errors.empty() && s.global_batch % (s.micro_batch * s.parallelism.data) != 0) {
+    train.error(train.node(), "global_batch",
+                fmt::format("global_batch {} is not a multiple of micro_batch x data-parallel size ({} x {})",
+                            s.global_batch, s.micro_batch, s.parallelism.data));
+  }
+  if (!errors.empty()) return errors;
+  return s;
+}
+
+core::Result<TrainScenario> load_train_scenario(const config::Catalog& catalog, std::string_view id_or_path,
+                                                const config::Overrides& overrides) {
+  auto path = catalog.locate("scenarios", id_or_path);
+  if (!path) return path.errors();
+  auto doc = config::load_with_presets(catalog, "scenarios", *path, overrides);
+  if (!doc) return doc.errors();
+  return read_train_scenario(*doc, std::filesystem::path(*path).stem().string());
+}
+
+core::Diagnostics check_layout(const ModelSpec& model, const TrainScenario& s) {
+  core::Diagnostics errors;
+  const Parallelism& p = s.parallelism;
+  auto require = [&](bool ok, std::string key, std::string message) {
+    if (!ok) errors.push_back(core::bad_input(std::move(message), "train.parallelism." + key));
+  };
+  require(model.heads % p.tensor == 0, "tensor",
+          fmt::format("{} attention heads cannot be split over {} tensor-parallel chips", model.heads, p.tensor));
+  require(model.layers % (p.pipeline * p.virtual_stages) == 0, "pipeline",
+          fmt::format("{} layers cannot be split into {} stages x {} virtual stages", model.layers, p.pipeline,
+                      p.virtual_stages));
+  require(s.sequence_length % p.context == 0, "context",
+          fmt::format("sequence of {} tokens cannot be split over {} context-parallel chips", s.sequence_length, p.context));
+  require(p.data % p.expert == 0, "expert",
+          fmt::format("expert-parallel size {} must divide the data-parallel size {}", p.expert, p.data));
+  return errors;
+}
+
+core::Bytes activation_bytes_per_layer(const ModelSpec& model, const TrainScenario& scenario) {
+  const Parallelism& p = scenario.parallelism;
+  const double s = static_cast<double>(scenario.sequence_length / p.context);
+  const double b = static_cast<double>(scenario.micro_batch);
+  const double h = static_cast<double>(model.hidden);
+  const double a = static_cast<double>(model.heads);
+  const double t = static_cast<double>(p.tensor);
+  const double sbh = s * b * h;
+  const double scores = 5 * a * s / h;  // softmax input and output, dropout mask and output
+  double per_layer = 0;
+  switch (scenario.recompute) {
+    case Recompute::kFull: per_layer = 2 * sbh; break;
+    case Recompute::kSelective: per_layer = p.sequence_parallel ? sbh * 34 / t : sbh * (10 + 24 / t); break;
+    case Recompute::kNone:
+      per_layer = p.sequence_parallel ? sbh * (34 / t + scores / t) : sbh * (10 + 24 / t + scores / t);
+      break;
+  }
+  return core::Bytes::from_base(per_layer);
+}
+
+TrainingMemory training_memory(const ModelSpec& model, const TrainScenario& s) {
+  const Parallelism& p = s.parallelism;
+  const double layers_per_stage = static_cast<double>(model.layers) / static_cast<double>(p.pipeline);
+  // The first stage holds its layers and the input embedding, both split over TP.
+  const double params = (static_cast<double>(model.params_per_layer()) * layers_per_stage +
+                         static_cast<double>(model.embedding_params())) /
+                        static_cast<double>(p.tensor);
+  const double dp = static_cast<double>(p.data);
+  TrainingMemory m;
+  m.weights = core::Bytes::from_base(params * core::bytes_per_element(s.formats.compute) / (p.zero_stage >= 3 ? dp : 1));
+  m.gradients = core::Bytes::from_base(params * core::bytes_per_element(s.formats.gradients) / (p.zero_stage >= 2 ? dp : 1));
+  m.optimizer = core::Bytes::from_base(params * kAdamStateBytes / (p.zero_stage >= 1 ? dp : 1));
+  // 1F1B: the first stage has min(p, m) micro-batches in flight, each with
+  // its layers' activations; interleaving adds (p-1)/(p*v) of a stage
+  // (Korthikanti et al. 2022, §4.2.3).
+  const double in_flight = static_cast<double>(std::min(p.pipeline, s.micro_batches()));
+  const double interleave = p.virtual_stages > 1 ? 1 + static_cast<double>(p.pipeline - 1) /
+                                                           static_cast<double>(p.pipeline * p.virtual_stages)
+                                                 : 1;
+  m.activations = activation_bytes_per_layer(model, s) * (layers_per_stage * in_flight * interleave);
+  return m;
+}
+
+std::vector<Collective> training_collectives(const ModelSpec& model, const TrainScenario& s) {
+  const Parallelism& p = s.parallelism;
+  std::vector<Collective> out;
+  const double act = core::bytes_per_element(s.formats.compute);
+  const double tokens = static_cast<double>(s.micro_batch * s.sequence_length / p.context);
+  const core::Bytes bsh = core::Bytes::from_base(tokens * static_cast<double>(model.hidden) * act);
+  const int64_t layers_per_stage = model.layers / p.pipeline;
+  const int64_t per_layer_and_micro_batch = layers_per_stage * s.micro_batches();
+
+  if (p.tensor > 1) {
+    const int64_t forward = 2 * per_layer_and_micro_batch, backward = 2 * per_layer_and_micro_batch;
+    const int64_t recomputed = s.recompute == Recompute::kFull ? forward : 0;
+    auto add = [&](std::string name, CollectiveKind kind, int64_t count) {
+      out.push_back({std::move(name), kind, ParallelGroup::kTensor, p.tensor, bsh, count});
+    };
+    if (p.sequence_parallel) {
+      add("tp_all_gather", CollectiveKind::kAllGather, forward + backward + recomputed);
+      add("tp_reduce_scatter", CollectiveKind::kReduceScatter, forward + backward + recomputed);
+    } else {
+      add("tp_forward_all_reduce", CollectiveKind::kAllReduce, forward + recomputed);
+      add("tp_backward_all_reduce", CollectiveKind::kAllReduce, backward);
+    }
+  }
+  if (p.context > 1) {
+    // Each chip gathers the keys and values of the whole sequence and
+    // reduce-scatters their gradients.
+    const core::Bytes kv = core::Bytes::from_base(tokens * static_cast<double>(2 * model.kv_heads * model.head_dim) * act /
+                                                  static_cast<double>(p.tensor));
+    out.push_back({"cp_kv_all_gather", CollectiveKind::kAllGather, ParallelGroup::kContext, p.context, kv,
+                   per_layer_and_micro_batch});
+    out.push_back({"cp_kv_reduce_scatter", CollectiveKind::kReduceScatter, ParallelGroup::kContext, p.context, kv,
+                   per_layer_and_micro_batch});
+  }
+  if (p.pipeline > 1) {
+    // Activations forward and their gradients back, once per micro-batch and
+    // model chunk; with SP each TP rank sends its 1/t share (scatter-gather).
+    const core::Bytes message = p.sequence_parallel ? bsh / static_cast<double>(p.tensor) : bsh;
+    out.push_back({"pp_send_recv", CollectiveKind::kSendRecv, ParallelGroup::kPipeline, 2, message,
+                   2 * s.micro_batches() * p.virtual_stages});
+  }
+  const int64_t dp_group = p.data * p.context;
+  if (dp_group > 1) {
+    const double params = (static_cast<double>(model.params_per_layer()) * static_cast<double>(layers_per_stage) +
+                           static_cast<double>(model.embedding_params())) /
+                          static_cast<double>(p.tensor);
+    const core::Bytes grads = core::Bytes::from_base(params * core::bytes_per_element(s.formats.gradients));
+    const core::Bytes weights = core::Bytes::from_base(params * core::bytes_per_element(s.formats.compute));
+    if (p.zero_stage == 0) {
+      out.push_back({"dp_gradient_all_reduce", CollectiveKind::kAllReduce, ParallelGroup::kData, dp_group, grads, 1});
+    } else {
+      out.push_back({"dp_gradient_reduce_scatter", CollectiveKind::kReduceScatter, ParallelGroup::kData, dp_group, grads, 1});
+      // ZeRO-3 gathers the weights before the forward and the backward pass.
+      out.push_back({"dp_weight_all_gather", CollectiveKind::kAllGather, ParallelGroup::kData, dp_group, weights,
+                     p.zero_stage >= 3 ? 2 : 1});
+    }
+  }
+  return out;
+}
+
+}  // namespace tfab::workload

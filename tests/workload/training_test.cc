@@ -1,0 +1,150 @@
+#include "tensorfab/workload/training.h"
+
+#include <gtest/gtest.h>
+
+#include "tensorfab/core/version.h"
+
+namespace tfab::workload {
+namespace {
+
+const config::Catalog& shipped() {
+  static const config::Catalog kCatalog(core::kSourceDataDir);
+  return kCatalog;
+}
+
+// GPT-3 175B shapes (Brown et al. 2020, Table 2.1) as Megatron-LM trains it.
+ModelSpec gpt3_shapes() {
+  ModelSpec m;
+  m.id = "gpt3-shapes";
+  m.model_type = "llama";  // parameter counts are not what these tests check
+  m.hidden = 12288;
+  m.intermediate = 4 * 12288;
+  m.layers = 96;
+  m.heads = 96;
+  m.kv_heads = 96;
+  m.head_dim = 128;
+  m.vocab = 51200;
+  return m;
+}
+
+TrainScenario megatron_layout(Recompute recompute, bool sequence_parallel, int64_t tensor) {
+  TrainScenario s;
+  s.global_batch = 1536;
+  s.sequence_length = 2048;
+  s.micro_batch = 1;
+  s.recompute = recompute;
+  s.parallelism.tensor = tensor;
+  s.parallelism.pipeline = 4;
+  s.parallelism.data = 16;
+  s.parallelism.sequence_parallel = sequence_parallel;
+  return s;
+}
+
+// Korthikanti et al. 2022, Table 2, for s = 2048, b = 1, h = 12288, a = 96:
+// sbh = 25,165,824 and 5as/h = 80. Values worked by hand.
+TEST(ActivationMemory, MatchesKorthikantiTable2) {
+  const ModelSpec m = gpt3_shapes();
+  auto bytes = [&](Recompute r, bool sp, int64_t t) {
+    return activation_bytes_per_layer(m, megatron_layout(r, sp, t)).base();
+  };
+  EXPECT_EQ(bytes(Recompute::kNone, false, 1), 2'868'903'936.0);       // sbh (34 + 80)
+  EXPECT_EQ(bytes(Recompute::kNone, false, 8), 578'813'952.0);         // sbh (10 + 3 + 10)
+  EXPECT_EQ(bytes(Recompute::kNone, true, 8), 358'612'992.0);          // sbh (34 + 80) / 8
+  EXPECT_EQ(bytes(Recompute::kSelective, false, 8), 327'155'712.0);    // sbh (10 + 3)
+  EXPECT_EQ(bytes(Recompute::kSelective, true, 8), 106'954'752.0);     // sbh 34 / 8
+  EXPECT_EQ(bytes(Recompute::kFull, true, 8), 50'331'648.0);           // 2 sbh
+}
+
+// Megatron-LM's communication per step for a TP=8, PP=4, DP=16 layout of a
+// 175B model with micro-batch 1 and global batch 1536 (96 micro-batches per
+// pipeline): Narayanan et al. 2021 §3.2 (PP), §3.3 (TP), and the data-parallel
+// gradient all-reduce.
+TEST(Collectives, MegatronLayoutOf175B) {
+  const ModelSpec m = gpt3_shapes();
+  const TrainScenario s = megatron_layout(Recompute::kNone, false, 8);
+  ASSERT_EQ(s.micro_batches(), 96);
+  const double bsh_bytes = 1.0 * 2048 * 12288 * 2;  // BF16 activations of one micro-batch
+  const double params_per_chip = (static_cast<double>(m.params_per_layer()) * 24 +
+                                  static_cast<double>(m.embedding_params())) / 8;
+  std::map<std::string, Collective> by_name;
+  for (const auto& c : training_collectives(m, s)) by_name[c.name] = c;
+  ASSERT_EQ(by_name.size(), 4u);
+
+  const auto& tp_fwd = by_name.at("tp_forward_all_reduce");
+  EXPECT_EQ(tp_fwd.kind, CollectiveKind::kAllReduce);
+  EXPECT_EQ(tp_fwd.group_size, 8);
+  EXPECT_EQ(tp_fwd.bytes.base(), bsh_bytes);
+  EXPECT_EQ(tp_fwd.count, 2 * 24 * 96);  // two per layer (attention, MLP), 24 layers per stage, 96 micro-batches
+  EXPECT_EQ(by_name.at("tp_backward_all_reduce").count, 2 * 24 * 96);
+
+  const auto& pp = by_name.at("pp_send_recv");
+  EXPECT_EQ(pp.bytes.base(), bsh_bytes);
+  EXPECT_EQ(pp.count, 2 * 96);  // activations forward, gradients back, per micro-batch
+
+  const auto& dp = by_name.at("dp_gradient_all_reduce");
+  EXPECT_EQ(dp.group_size, 16);
+  EXPECT_DOUBLE_EQ(dp.bytes.base(), params_per_chip * 4);  // FP32 gradients
+  EXPECT_EQ(dp.count, 1);
+}
+
+TEST(Collectives, SequenceParallelSwapsAllReducesForGatherAndScatter) {
+  const ModelSpec m = gpt3_shapes();
+  std::map<std::string, Collective> by_name;
+  for (const auto& c : training_collectives(m, megatron_layout(Recompute::kSelective, true, 8))) by_name[c.name] = c;
+  EXPECT_EQ(by_name.count("tp_forward_all_reduce"), 0u);
+  EXPECT_EQ(by_name.at("tp_all_gather").count, 4 * 24 * 96);
+  EXPECT_EQ(by_name.at("tp_reduce_scatter").count, 4 * 24 * 96);
+  EXPECT_DOUBLE_EQ(by_name.at("pp_send_recv").bytes.base(), 1.0 * 2048 * 12288 * 2 / 8);  // scatter-gather
+}
+
+TEST(TrainingMemory, ZeroStagesShardStateOverDataParallelRanks) {
+  const ModelSpec m = gpt3_shapes();
+  TrainScenario s = megatron_layout(Recompute::kSelective, true, 8);
+  const TrainingMemory none = training_memory(m, s);
+  s.parallelism.zero_stage = 1;
+  const TrainingMemory z1 = training_memory(m, s);
+  s.parallelism.zero_stage = 3;
+  const TrainingMemory z3 = training_memory(m, s);
+  EXPECT_DOUBLE_EQ(z1.optimizer.base(), none.optimizer.base() / 16);
+  EXPECT_DOUBLE_EQ(z1.gradients.base(), none.gradients.base());
+  EXPECT_DOUBLE_EQ(z3.gradients.base(), none.gradients.base() / 16);
+  EXPECT_DOUBLE_EQ(z3.weights.base(), none.weights.base() / 16);
+  // Mixed-precision Adam: 2 (BF16 weights) + 4 (FP32 grads) + 12 (master, m, v) bytes per parameter.
+  EXPECT_DOUBLE_EQ((none.weights + none.gradients + none.optimizer).base() / none.weights.base(), 9.0);
+  // 1F1B: the first of 4 stages holds 4 micro-batches of its 24 layers.
+  EXPECT_DOUBLE_EQ(none.activations.base(), 106'954'752.0 * 24 * 4);
+}
+
+TEST(TrainScenario, ReadsAndValidates) {
+  auto s = load_train_scenario(shipped(), "train-gpt3-175b");
+  ASSERT_TRUE(s.ok()) << s.errors().front().str();
+  EXPECT_EQ(s->parallelism.tensor, 8);
+  EXPECT_EQ(s->recompute, Recompute::kSelective);
+
+  auto bad = config::parse_document(
+      "train:\n  global_batch: 100\n  sequence_length: 2048\n  micro_batch: 3\n  recompute: selectiv\n"
+      "  parallelism:\n    tensr: 8\n    zero: 4\n",
+      "t.yaml");
+  ASSERT_TRUE(bad.ok());
+  auto r = read_train_scenario(*bad, "t");
+  ASSERT_FALSE(r.ok());
+  std::string all;
+  for (const auto& e : r.errors()) all += e.str() + "\n";
+  EXPECT_NE(all.find("train.recompute: unknown value 'selectiv'"), std::string::npos) << all;
+  EXPECT_NE(all.find("did you mean 'selective'?"), std::string::npos) << all;
+  EXPECT_NE(all.find("train.parallelism.tensr: unknown key 'tensr' (did you mean 'tensor'?)"), std::string::npos) << all;
+  EXPECT_NE(all.find("train.parallelism.zero: 4 is out of range"), std::string::npos) << all;
+}
+
+TEST(TrainScenario, LayoutMustDivideTheModel) {
+  const ModelSpec m = gpt3_shapes();
+  TrainScenario s = megatron_layout(Recompute::kNone, false, 7);
+  s.parallelism.pipeline = 5;
+  auto errors = check_layout(m, s);
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].key_path, "train.parallelism.tensor");
+  EXPECT_EQ(errors[1].key_path, "train.parallelism.pipeline");
+}
+
+}  // namespace
+}  // namespace tfab::workload
