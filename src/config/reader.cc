@@ -155,6 +155,16 @@ std::optional<std::string> MapReader::choice(std::string_view key, std::string_v
   return std::nullopt;
 }
 
+core::NumberFormat MapReader::number_format(std::string_view key, std::string_view doc, core::NumberFormat fallback) {
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> names;
+    for (auto f : core::kAllNumberFormats) names.emplace_back(core::name(f));
+    return names;
+  }();
+  auto text = choice(key, doc, kNames, false);
+  return text ? core::parse_number_format(*text).value_or(fallback) : fallback;
+}
+
 MapReader MapReader::child(std::string_view key, std::string_view doc, bool is_required) {
   const Node* value = declare(key, doc);
   if (value == nullptr) {

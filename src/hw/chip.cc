@@ -4,7 +4,6 @@
 
 #include <array>
 #include <charconv>
-#include <filesystem>
 
 #include "tensorfab/config/reader.h"
 
@@ -199,11 +198,7 @@ core::Result<ChipSpec> read_chip(const config::Node& doc, const std::string& id)
 
 core::Result<ChipSpec> load_chip(const config::Catalog& catalog, std::string_view id_or_path,
                                  const config::Overrides& overrides) {
-  auto path = catalog.locate("chips", id_or_path);
-  if (!path) return path.errors();
-  auto doc = config::load_with_presets(catalog, "chips", *path, overrides);
-  if (!doc) return doc.errors();
-  return read_chip(*doc, std::filesystem::path(*path).stem().string());
+  return config::load_spec(catalog, "chips", id_or_path, overrides, read_chip);
 }
 
 }  // namespace tfab::hw

@@ -1,21 +1,10 @@
 #include "tensorfab/workload/scenario.h"
 
-#include <filesystem>
 #include <vector>
 
 #include "tensorfab/config/reader.h"
 
 namespace tfab::workload {
-namespace {
-
-std::vector<std::string> format_names() {
-  std::vector<std::string> names;
-  for (auto f : core::kAllNumberFormats) names.emplace_back(core::name(f));
-  return names;
-}
-
-}  // namespace
-
 core::NumberFormat Formats::compute() const {
   return core::bits_per_element(weights) >= core::bits_per_element(activations) ? weights : activations;
 }
@@ -34,14 +23,9 @@ core::Result<ServeScenario> read_scenario(const config::Node& doc, const std::st
   s.output_length = serve.required<int64_t>("output_length", "generated tokens per sequence", tokens).value_or(1);
 
   config::MapReader formats = serve.child("formats", "number formats", /*is_required=*/false);
-  const auto names = format_names();
-  auto read_format = [&](std::string_view key, std::string_view doc_text, core::NumberFormat fallback) {
-    auto text = formats.choice(key, doc_text, names, false);
-    return text ? *core::parse_number_format(*text) : fallback;
-  };
-  s.formats.weights = read_format("weights", "format the weights are stored in", s.formats.weights);
-  s.formats.activations = read_format("activations", "format of activations", s.formats.activations);
-  s.formats.kv_cache = read_format("kv_cache", "format of the KV cache", s.formats.kv_cache);
+  s.formats.weights = formats.number_format("weights", "format the weights are stored in", s.formats.weights);
+  s.formats.activations = formats.number_format("activations", "format of activations", s.formats.activations);
+  s.formats.kv_cache = formats.number_format("kv_cache", "format of the KV cache", s.formats.kv_cache);
   formats.finish();
   serve.finish();
   if (!errors.empty()) return errors;
@@ -50,11 +34,7 @@ core::Result<ServeScenario> read_scenario(const config::Node& doc, const std::st
 
 core::Result<ServeScenario> load_scenario(const config::Catalog& catalog, std::string_view id_or_path,
                                           const config::Overrides& overrides) {
-  auto path = catalog.locate("scenarios", id_or_path);
-  if (!path) return path.errors();
-  auto doc = config::load_with_presets(catalog, "scenarios", *path, overrides);
-  if (!doc) return doc.errors();
-  return read_scenario(*doc, std::filesystem::path(*path).stem().string());
+  return config::load_spec(catalog, "scenarios", id_or_path, overrides, read_scenario);
 }
 
 }  // namespace tfab::workload

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <filesystem>
 
 #include "tensorfab/config/reader.h"
 
@@ -20,12 +19,6 @@ const std::array<std::string, 1> kOptimizers{"adam"};
 // Adam with mixed precision keeps an FP32 master copy and two FP32 moments
 // per parameter (Micikevicius et al. 2018; Rajbhandari et al. 2020, ZeRO §3).
 constexpr double kAdamStateBytes = 4 + 4 + 4;
-
-std::vector<std::string> format_names() {
-  std::vector<std::string> names;
-  for (auto f : core::kAllNumberFormats) names.emplace_back(core::name(f));
-  return names;
-}
 
 Parallelism read_parallelism(config::MapReader r) {
   Parallelism p;
@@ -89,14 +82,9 @@ core::Result<TrainScenario> read_train_scenario(const config::Node& doc, const s
   }
 
   config::MapReader formats = train.child("formats", "number formats", /*is_required=*/false);
-  const auto names = format_names();
-  auto read_format = [&](std::string_view key, std::string_view doc_text, core::NumberFormat fallback) {
-    auto text = formats.choice(key, doc_text, names, false);
-    return text ? *core::parse_number_format(*text) : fallback;
-  };
-  s.formats.compute = read_format("compute", "weights and activations in the step", s.formats.compute);
-  s.formats.gradients = read_format("gradients", "gradient accumulation and reduction", s.formats.gradients);
-  s.formats.master_weights = read_format("master_weights", "optimizer's copy of the weights", s.formats.master_weights);
+  s.formats.compute = formats.number_format("compute", "weights and activations in the step", s.formats.compute);
+  s.formats.gradients = formats.number_format("gradients", "gradient accumulation and reduction", s.formats.gradients);
+  s.formats.master_weights = formats.number_format("master_weights", "optimizer's copy of the weights", s.formats.master_weights);
   formats.finish();
 
   s.parallelism = read_parallelism(train.child("parallelism", "parallel layout", /*is_required=*/false));
@@ -113,11 +101,7 @@ core::Result<TrainScenario> read_train_scenario(const config::Node& doc, const s
 
 core::Result<TrainScenario> load_train_scenario(const config::Catalog& catalog, std::string_view id_or_path,
                                                 const config::Overrides& overrides) {
-  auto path = catalog.locate("scenarios", id_or_path);
-  if (!path) return path.errors();
-  auto doc = config::load_with_presets(catalog, "scenarios", *path, overrides);
-  if (!doc) return doc.errors();
-  return read_train_scenario(*doc, std::filesystem::path(*path).stem().string());
+  return config::load_spec(catalog, "scenarios", id_or_path, overrides, read_train_scenario);
 }
 
 core::Diagnostics check_layout(const ModelSpec& model, const TrainScenario& s) {

@@ -96,7 +96,7 @@ std::vector<BadInput> bad_inputs() {
        "bare.yaml:3:24: memory.bandwidth_per_stack: expected a bandwidth such as \"3.35 TB/s\", got 3200"},
       {"negative_size", "check " + negative.string(), "negative.yaml:3:23: memory.capacity_per_stack: -16 GiB is out of range"},
       {"zero_size", "check " + zero.string(), "zero.yaml:4:15: sram.l2.capacity: 0 MiB is out of range"},
-      {"unknown_chip", "eval --chip h100-sx" + model, "error: chip: unknown chip 'h100-sx' (did you mean 'h100-sxm'?; known chips: h100-sxm, seed-2nm)"},
+      {"unknown_chip", "eval --chip h100-sx" + model, "error: chip: unknown chip 'h100-sx' (did you mean 'h100-sxm'?; known chips: "},
       {"unknown_model", "eval --chip h100-sxm --model llama-3.1-7b", "unknown model 'llama-3.1-7b'"},
       {"config_missing_field", "check " + missing.string(), "missing.json:1:1: missing required key 'intermediate_size'"},
       {"bad_flag_value", "eval --chip h100-sxm" + model + " --batch 0", "error: --batch 0: serve.batch: 0 is out of range"},
@@ -127,9 +127,10 @@ TEST(Cli, HelpOnEverySubcommand) {
 TEST(Cli, ListsShippedChipsAndModels) {
   Outcome chips = tensorfab("list chips");
   EXPECT_EQ(chips.code, 0);
-  EXPECT_EQ(chips.out, "h100-sxm\nseed-2nm\n");
+  EXPECT_NE(chips.out.find("h100-sxm\n"), std::string::npos) << chips.out;
+  EXPECT_NE(chips.out.find("seed-2nm\n"), std::string::npos) << chips.out;
   Outcome models = tensorfab("list models");
-  EXPECT_EQ(models.out, "llama-3.1-405b\nllama-3.1-70b\nllama-3.1-8b\n");
+  EXPECT_NE(models.out.find("llama-3.1-405b\nllama-3.1-70b\nllama-3.1-8b\n"), std::string::npos) << models.out;
 }
 
 TEST(Cli, ChecksShippedFiles) {

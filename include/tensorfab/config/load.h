@@ -37,4 +37,17 @@ class Catalog {
                                                    const std::string& path,
                                                    const Overrides& overrides = {});
 
+// The whole road from a name to a validated spec: locate (id or path), load
+// with presets and overrides, then `read(doc, id)` where the id is the file
+// name without its extension.
+template <class Read>
+auto load_spec(const Catalog& catalog, std::string_view kind, std::string_view id_or_path,
+               const Overrides& overrides, Read read) -> decltype(read(std::declval<const Node&>(), std::string())) {
+  auto path = catalog.locate(kind, id_or_path);
+  if (!path) return path.errors();
+  auto doc = load_with_presets(catalog, kind, *path, overrides);
+  if (!doc) return doc.errors();
+  return read(*doc, std::filesystem::path(*path).stem().string());
+}
+
 }  // namespace tfab::config

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tensorfab/config/node.h"
+#include "tensorfab/core/number_format.h"
 #include "tensorfab/core/spelling.h"
 #include "tensorfab/core/units.h"
 
@@ -63,6 +64,9 @@ class MapReader {
   // One of a fixed set of words ("bf16", "fp8"); a near miss gets a suggestion.
   std::optional<std::string> choice(std::string_view key, std::string_view doc,
                                     std::span<const std::string> allowed, bool is_required);
+
+  // A number format ("bf16", "fp8", ...), or `fallback` when absent.
+  core::NumberFormat number_format(std::string_view key, std::string_view doc, core::NumberFormat fallback);
 
   // A nested map; a missing one is reported when required, and yields a
   // reader over an empty map either way so callers need not branch.
