@@ -1,5 +1,7 @@
 #include "tensorfab/workload/graph.h"
 
+#include <cmath>
+
 namespace tfab::workload {
 namespace {
 
@@ -7,15 +9,29 @@ using core::Bytes;
 using core::Ops;
 
 // Vector-unit operations per element, counted as a SIMD unit would issue
-// them: RMSNorm squares, sums, scales by rsqrt and by its weight (4); RoPE
+// them: RMSNorm squares, sums, scales by rsqrt and by its weight (4);
+// LayerNorm also sums for the mean, subtracts it and adds its bias (7); RoPE
 // multiplies by cos and sin and adds (3); SiLU-gating computes
 // x * sigmoid(x) * up with an exp, an add, a divide and two multiplies (5);
-// online softmax takes a max, subtracts, exponentiates, sums and rescales
-// each score (5).
-constexpr double kNormOps = 4, kRopeOps = 3, kSiluMulOps = 5, kSoftmaxOps = 5, kAddOps = 1;
+// GPT-2's tanh-approximated GELU, 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3))),
+// takes two multiplies for x^3, then a multiply, an add, a multiply, the
+// tanh, an add and two multiplies (9); online softmax takes a max,
+// subtracts, exponentiates, sums and rescales each score (5).
+constexpr double kNormOps = 4, kLayerNormOps = 7, kRopeOps = 3, kSiluMulOps = 5, kGeluOps = 9,
+                 kSoftmaxOps = 5, kAddOps = 1;
 
 Ops ops(double n) { return Ops::from_base(n); }
 Bytes bytes(double n) { return Bytes::from_base(n); }
+double real(int64_t n) { return static_cast<double>(n); }
+
+// Expected number of distinct experts that `tokens` tokens touch when each
+// picks `top_k` of `experts`, every expert with probability top_k/experts,
+// independently across tokens: E (1 - (1 - k/E)^T). Real routers are
+// skewed, and touch fewer.
+double experts_touched(int64_t experts, int64_t top_k, double tokens) {
+  const double e = real(experts);
+  return e * (1 - std::pow(1 - real(top_k) / e, tokens));
+}
 
 // Builds one graph with the model's shapes and the scenario's formats.
 class GraphBuilder {
@@ -25,15 +41,63 @@ class GraphBuilder {
         compute_(f.compute()),
         w_(core::bytes_per_element(f.weights)),
         a_(core::bytes_per_element(f.activations)),
-        kv_(core::bytes_per_element(f.kv_cache)) {}
+        kv_(core::bytes_per_element(f.kv_cache)),
+        norm_ops_(m.norm == Norm::kLayer ? kLayerNormOps : kNormOps) {}
 
-  // (M x K) activations times (K x N) weights.
-  void gemm(std::string name, int64_t m, int64_t n, int64_t k, int64_t repeat) {
+  // The embedding lookup of `tokens` tokens (and of their positions, for a
+  // learned position table), summed into the residual stream.
+  void embedding(double tokens) {
+    Op op = make("embedding", OpKind::kGather, 1);
+    const double h = real(m_.hidden);
+    if (m_.learned_positions > 0) {
+      op.fixed.bytes = bytes(tokens * h * (2 * w_ + a_));
+      op.fixed.vector_ops = ops(tokens * h * kAddOps);
+    } else {
+      op.fixed.bytes = bytes(tokens * h * (w_ + a_));
+    }
+    graph_.ops.push_back(op);
+  }
+
+  // The decoder layers over `new_tokens` per sequence, then the final norm
+  // and the LM head for the last token of each sequence.
+  void layers_and_head(double batch, double new_tokens, bool decode) {
+    const double tokens = batch * new_tokens, last_tokens = batch;
+    const double h = real(m_.hidden);
+    if (m_.mla) {
+      latent_attention_block(batch, new_tokens, decode);
+    } else {
+      attention_block(batch, new_tokens, decode);
+    }
+    vector("mlp_norm", tokens * h, tokens * h, norm_ops_, m_.layers);
+    if (m_.dense_layers() > 0) dense_mlp(tokens, m_.dense_layers());
+    if (m_.moe && m_.moe->layers > 0) moe_mlp(tokens);
+    vector("mlp_residual", 2 * tokens * h, tokens * h, kAddOps, m_.layers);
+    vector("final_norm", last_tokens * h, last_tokens * h, norm_ops_, 1);
+    gemm("lm_head", static_cast<int64_t>(last_tokens), m_.vocab, m_.hidden, 1);
+  }
+
+  Graph take() { return std::move(graph_); }
+
+ private:
+  // (M x K) activations times (K x N) weights, with a bias on N if asked.
+  void gemm(std::string name, int64_t m, int64_t n, int64_t k, int64_t repeat, bool bias = false) {
+    grouped_gemm(std::move(name), real(m), n, k, 1, repeat, bias);
+  }
+
+  // `groups` independent GEMMs of `rows` (M) each; every group reads its own
+  // (K x N) weights.
+  void grouped_gemm(std::string name, double rows, int64_t n, int64_t k, double groups, int64_t repeat,
+                    bool bias = false) {
     Op op = make(std::move(name), OpKind::kGemm, repeat);
-    op.m = m, op.n = n, op.k = k;
-    double M = static_cast<double>(m), N = static_cast<double>(n), K = static_cast<double>(k);
-    op.fixed.tensor_ops = ops(2 * M * N * K);
-    op.fixed.bytes = bytes(K * N * w_ + M * K * a_ + M * N * a_);
+    op.m = static_cast<int64_t>(std::ceil(rows)), op.n = n, op.k = k;
+    op.groups = groups;
+    const double m = rows, cols = real(n), depth = real(k);
+    op.fixed.tensor_ops = ops(2 * m * cols * depth * groups);
+    op.fixed.bytes = bytes((depth * cols * w_ + m * depth * a_ + m * cols * a_) * groups);
+    if (bias) {
+      op.fixed.vector_ops = ops(m * cols * kAddOps * groups);
+      op.fixed.bytes += bytes(cols * w_ * groups);
+    }
     graph_.ops.push_back(op);
   }
 
@@ -45,10 +109,19 @@ class GraphBuilder {
     graph_.ops.push_back(op);
   }
 
-  void embedding(double tokens) {
-    Op op = make("embedding", OpKind::kGather, 1);
-    op.fixed.bytes = bytes(tokens * static_cast<double>(m_.hidden) * (w_ + a_));
-    graph_.ops.push_back(op);
+  // Multi-head or grouped-query attention (Llama, Mistral, Qwen2, Mixtral, GPT-2).
+  void attention_block(double batch, double new_tokens, bool decode) {
+    const double tokens = batch * new_tokens, h = real(m_.hidden);
+    const int64_t layers = m_.layers, rows = static_cast<int64_t>(tokens);
+    vector("attn_norm", tokens * h, tokens * h, norm_ops_, layers);
+    gemm("qkv_proj", rows, (m_.heads + 2 * m_.kv_heads) * m_.head_dim, m_.hidden, layers, m_.qkv_bias);
+    if (m_.learned_positions == 0) {
+      const double rope_width = real((m_.heads + m_.kv_heads) * m_.head_dim);
+      vector("rope", tokens * rope_width, tokens * rope_width, kRopeOps, layers);
+    }
+    attention(batch, new_tokens, decode);
+    gemm("o_proj", rows, m_.hidden, m_.heads * m_.head_dim, layers, m_.output_bias);
+    vector("attn_residual", 2 * tokens * h, tokens * h, kAddOps, layers);
   }
 
   // Fused causal attention of `queries` new tokens per sequence. In prefill
@@ -57,10 +130,10 @@ class GraphBuilder {
   // per-context-token term.
   void attention(double batch, double queries, bool decode) {
     Op op = make("attention", OpKind::kAttention, m_.layers);
-    const double q_width = static_cast<double>(m_.heads * m_.head_dim);
-    const double kv_width = static_cast<double>(2 * m_.kv_heads * m_.head_dim);
+    const double q_width = real(m_.heads * m_.head_dim);
+    const double kv_width = real(2 * m_.kv_heads * m_.head_dim);
     const double tokens = batch * queries;
-    const double heads = static_cast<double>(m_.heads), hd = static_cast<double>(m_.head_dim);
+    const double heads = real(m_.heads), hd = real(m_.head_dim);
     // Q in, output out, new K and V written to the cache.
     op.fixed.bytes = bytes(tokens * (2 * q_width * a_ + kv_width * kv_));
     Work per_pair{ops(4 * heads * hd), ops(kSoftmaxOps * heads), bytes(0)};  // QK^T and PV
@@ -74,31 +147,146 @@ class GraphBuilder {
     graph_.ops.push_back(op);
   }
 
-  // The decoder layers over `new_tokens` per sequence, then the final norm
-  // and the LM head for the last token of each sequence.
-  void layers_and_head(double batch, double new_tokens, bool decode) {
-    const double tokens = batch * new_tokens, last_tokens = batch;
-    const int64_t L = m_.layers, T = static_cast<int64_t>(tokens);
-    const double h = static_cast<double>(m_.hidden), ffn = static_cast<double>(m_.intermediate);
-    const double rope_width = static_cast<double>((m_.heads + m_.kv_heads) * m_.head_dim);
-    vector("attn_norm", tokens * h, tokens * h, kNormOps, L);
-    gemm("qkv_proj", T, (m_.heads + 2 * m_.kv_heads) * m_.head_dim, m_.hidden, L);
-    vector("rope", tokens * rope_width, tokens * rope_width, kRopeOps, L);
-    attention(batch, new_tokens, decode);
-    gemm("o_proj", T, m_.hidden, m_.heads * m_.head_dim, L);
-    vector("attn_residual", 2 * tokens * h, tokens * h, kAddOps, L);
-    vector("mlp_norm", tokens * h, tokens * h, kNormOps, L);
-    gemm("gate_up_proj", T, 2 * m_.intermediate, m_.hidden, L);
-    vector("silu_mul", 2 * tokens * ffn, tokens * ffn, kSiluMulOps, L);
-    gemm("down_proj", T, m_.hidden, m_.intermediate, L);
-    vector("mlp_residual", 2 * tokens * h, tokens * h, kAddOps, L);
-    vector("final_norm", last_tokens * h, last_tokens * h, kNormOps, 1);
-    gemm("lm_head", static_cast<int64_t>(last_tokens), m_.vocab, m_.hidden, 1);
+  // Multi-head latent attention (DeepSeek-V2, arXiv:2405.04434 §2.1; the
+  // same layers in V3). Queries and keys/values are projected down to small
+  // latents and back up; only the KV latent and the shared RoPE key are
+  // cached. Prefill decompresses K and V and runs ordinary attention. Decode
+  // uses the absorbed form of §2.1.2 (as FlashMLA and vLLM serve it): W_UK
+  // is folded into the query (q_absorb) and W_UV into the output
+  // (v_absorb), so attention runs over the cached latent itself.
+  void latent_attention_block(double batch, double new_tokens, bool decode) {
+    const LatentAttention& a = *m_.mla;
+    const double tokens = batch * new_tokens, h = real(m_.hidden);
+    const int64_t layers = m_.layers, rows = static_cast<int64_t>(tokens), heads = m_.heads;
+    vector("attn_norm", tokens * h, tokens * h, norm_ops_, layers);
+    if (a.q_lora_rank > 0) {
+      gemm("q_down_proj", rows, a.q_lora_rank, m_.hidden, layers);
+      vector("q_norm", tokens * real(a.q_lora_rank), tokens * real(a.q_lora_rank), kNormOps, layers);
+      gemm("q_up_proj", rows, heads * a.qk_head_dim(), a.q_lora_rank, layers);
+    } else {
+      gemm("q_proj", rows, heads * a.qk_head_dim(), m_.hidden, layers);
+    }
+    gemm("kv_down_proj", rows, a.kv_lora_rank + a.qk_rope_head_dim, m_.hidden, layers);
+    vector("kv_norm", tokens * real(a.kv_lora_rank), tokens * real(a.kv_lora_rank), kNormOps, layers);
+    // RoPE on every query head's rope part and on the one shared key.
+    const double rope_width = real((heads + 1) * a.qk_rope_head_dim);
+    vector("rope", tokens * rope_width, tokens * rope_width, kRopeOps, layers);
+    if (decode) {
+      grouped_gemm("q_absorb", tokens, a.kv_lora_rank, a.qk_nope_head_dim, real(heads), layers);
+      latent_attention(batch, new_tokens, decode);
+      grouped_gemm("v_absorb", tokens, a.v_head_dim, a.kv_lora_rank, real(heads), layers);
+    } else {
+      gemm("kv_up_proj", rows, heads * (a.qk_nope_head_dim + a.v_head_dim), a.kv_lora_rank, layers);
+      latent_attention(batch, new_tokens, decode);
+    }
+    gemm("o_proj", rows, m_.hidden, heads * a.v_head_dim, layers);
+    vector("attn_residual", 2 * tokens * h, tokens * h, kAddOps, layers);
   }
 
-  Graph take() { return std::move(graph_); }
+  // Per query-key pair, with r = kv_lora_rank, p = qk_rope_head_dim, d_n =
+  // qk_nope_head_dim, d_v = v_head_dim and 2 FLOPs per multiply-add:
+  //   prefill (decompressed, MHA-like): 2(d_n + p) for QK^T, 2 d_v for PV, per head;
+  //   decode (absorbed): the score is q_latent . c_KV + q_rope . k_rope, r + p
+  //   multiply-adds, and the output sum_t p_t c_KV,t is r more, so
+  //   2(r + p) + 2r per head — DeepSeek-V2 §2.1.2's absorption applied to
+  //   the attention of §2.1.3. Decode reads r + p cached elements per token
+  //   and layer, shared by all heads.
+  void latent_attention(double batch, double queries, bool decode) {
+    const LatentAttention& a = *m_.mla;
+    Op op = make("attention", OpKind::kAttention, m_.layers);
+    const double tokens = batch * queries, heads = real(m_.heads);
+    const double r = real(a.kv_lora_rank), p = real(a.qk_rope_head_dim);
+    const double d_nope = real(a.qk_nope_head_dim), d_v = real(a.v_head_dim);
+    const double cached = r + p;
+    if (decode) {
+      // Absorbed query (latent and RoPE parts) in, latent output out, the new latent cached.
+      op.fixed.bytes = bytes(tokens * (heads * (r + p) * a_ + heads * r * a_ + cached * kv_));
+      const Work per_pair{ops((2 * (r + p) + 2 * r) * heads), ops(kSoftmaxOps * heads), bytes(0)};
+      op.per_context_token = per_pair * tokens;
+      op.per_context_token.bytes = bytes(batch * cached * kv_);
+    } else {
+      // Q in, output out, the latent cached, then the decompressed K (nope
+      // part per head, one shared RoPE key) and V of the prompt read back.
+      op.fixed.bytes = bytes(tokens * (heads * (d_nope + p) * a_ + heads * d_v * a_ + cached * kv_) +
+                             tokens * (heads * (d_nope + d_v) + p) * a_);
+      const Work per_pair{ops((2 * (d_nope + p) + 2 * d_v) * heads), ops(kSoftmaxOps * heads), bytes(0)};
+      op.fixed = op.fixed + per_pair * (batch * queries * (queries + 1) / 2);
+    }
+    graph_.ops.push_back(op);
+  }
 
- private:
+  // The dense MLP of the `repeat` dense layers.
+  void dense_mlp(double tokens, int64_t repeat) {
+    const int64_t rows = static_cast<int64_t>(tokens);
+    const double ffn = real(m_.intermediate);
+    if (m_.gated_mlp) {
+      gemm("gate_up_proj", rows, 2 * m_.intermediate, m_.hidden, repeat, m_.mlp_bias);
+      vector("silu_mul", 2 * tokens * ffn, tokens * ffn, kSiluMulOps, repeat);
+    } else {
+      gemm("up_proj", rows, m_.intermediate, m_.hidden, repeat, m_.mlp_bias);
+      vector("gelu", tokens * ffn, tokens * ffn, kGeluOps, repeat);
+    }
+    gemm("down_proj", rows, m_.hidden, m_.intermediate, repeat, m_.mlp_bias);
+  }
+
+  // The MoE MLP of the MoE layers. Every token is routed to top-k experts;
+  // its activations are copied into expert order (dispatch), each expert
+  // runs its gated MLP over the tokens it got, and the outputs are weighted
+  // and summed back (combine), with the shared expert's output added.
+  //
+  // FLOPs follow the routed tokens: T*k rows through expert GEMMs in all.
+  // Weight bytes follow the experts touched: with T tokens, the expected
+  // number of distinct experts hit (experts_touched), so that a small decode
+  // batch reads only a few experts and a prefill reads them all.
+  void moe_mlp(double tokens) {
+    const MixtureOfExperts& e = *m_.moe;
+    const int64_t moe_layers = e.layers, rows = static_cast<int64_t>(tokens);
+    const double h = real(m_.hidden), top_k = real(e.experts_per_token), experts = real(e.experts);
+    const double routed = tokens * top_k;  // token-expert pairs
+    const double touched = experts_touched(e.experts, e.experts_per_token, tokens);
+    const double rows_per_expert = routed / touched;
+
+    gemm("router", rows, e.experts, m_.hidden, moe_layers);
+    {
+      // Softmax (Mixtral, Qwen) or sigmoid (DeepSeek-V3) over the logits,
+      // then top-k taken as k compare-and-select passes over them.
+      Op op = make("router_topk", OpKind::kVector, moe_layers);
+      op.fixed.vector_ops = ops(tokens * experts * (kSoftmaxOps + top_k));
+      op.fixed.bytes = bytes(tokens * (experts + 2 * top_k) * a_);  // logits in, weights and indices out
+      graph_.ops.push_back(op);
+    }
+    {
+      Op op = make("moe_dispatch", OpKind::kGather, moe_layers);
+      op.fixed.bytes = bytes((tokens + routed) * h * a_);  // each token read once, written once per expert
+      graph_.ops.push_back(op);
+    }
+    const double ffn = real(e.expert_intermediate);
+    grouped_gemm("expert_gate_up_proj", rows_per_expert, 2 * e.expert_intermediate, m_.hidden, touched,
+                 moe_layers);
+    vector("expert_silu_mul", 2 * routed * ffn, routed * ffn, kSiluMulOps, moe_layers);
+    grouped_gemm("expert_down_proj", rows_per_expert, m_.hidden, e.expert_intermediate, touched, moe_layers);
+
+    double combine_inputs = routed * h, ops_per_output = 2 * top_k;  // multiply by the routing weight, add
+    if (e.shared_intermediate > 0) {
+      const double shared_ffn = real(e.shared_intermediate);
+      gemm("shared_gate_up_proj", rows, 2 * e.shared_intermediate, m_.hidden, moe_layers);
+      vector("shared_silu_mul", 2 * tokens * shared_ffn, tokens * shared_ffn, kSiluMulOps, moe_layers);
+      gemm("shared_down_proj", rows, m_.hidden, e.shared_intermediate, moe_layers);
+      if (e.shared_expert_gate) {
+        gemm("shared_expert_gate", rows, 1, m_.hidden, moe_layers);
+        ops_per_output += 1;  // the sigmoid-gate multiply
+      }
+      combine_inputs += tokens * h;
+      ops_per_output += 1;  // adding the shared expert's output
+    }
+    {
+      Op op = make("moe_combine", OpKind::kVector, moe_layers);
+      op.fixed.vector_ops = ops(tokens * h * ops_per_output);
+      op.fixed.bytes = bytes((combine_inputs + tokens * h) * a_);
+      graph_.ops.push_back(op);
+    }
+  }
+
   Op make(std::string name, OpKind kind, int64_t repeat) const {
     Op op;
     op.name = std::move(name);
@@ -111,6 +299,7 @@ class GraphBuilder {
   const ModelSpec& m_;
   core::NumberFormat compute_;
   double w_, a_, kv_;  // bytes per element
+  double norm_ops_;    // per element of the model's norm
   Graph graph_;
 };
 

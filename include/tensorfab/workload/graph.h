@@ -8,6 +8,11 @@
 // operator's work is linear in the context length t (tokens in the cache,
 // the new one included): work(t) = fixed + per_context_token * t. Prefill
 // operators have no such term.
+//
+// Mixture-of-experts layers and DeepSeek's latent attention add operators
+// of their own (router, token dispatch, per-expert GEMMs, combine; latent
+// projections and absorbed per-head GEMMs); a model's dense and MoE layers
+// are separate operator groups, each with its own repeat count.
 
 #include <cstdint>
 #include <string>
@@ -24,7 +29,7 @@ enum class OpKind {
   kGemm,       // on the tensor units
   kAttention,  // fused flash-style attention: tensor units plus softmax on vector units
   kVector,     // elementwise and reductions on the vector units
-  kGather,     // embedding lookup: data movement only
+  kGather,     // data movement only: embedding lookup, MoE token dispatch
 };
 [[nodiscard]] std::string_view name(OpKind kind);
 
@@ -47,6 +52,11 @@ struct Op {
   int64_t repeat = 1;  // identical instances in one pass (layers)
   // GEMM shape (M x K) * (K x N), for reports and later tiers; 0 otherwise.
   int64_t m = 0, n = 0, k = 0;
+  // A grouped GEMM runs `groups` independent problems of that shape per
+  // instance: the experts a MoE layer's tokens touch (an expectation, so not
+  // always whole, with m their mean rows rounded up) or the heads of MLA's
+  // absorbed projections. 1 for a plain GEMM.
+  double groups = 1;
   Work fixed;              // per instance
   Work per_context_token;  // per instance, times the context length t
 
