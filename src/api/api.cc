@@ -196,4 +196,135 @@ nlohmann::ordered_json to_json(const StudyResult& result) {
   return j;
 }
 
+std::optional<core::Bytes> ModelReport::memory_needed() const {
+  if (serving_memory) return serving_memory->total();
+  if (training_memory) return training_memory->total();
+  return std::nullopt;
+}
+
+std::optional<bool> ModelReport::fits() const {
+  auto need = memory_needed();
+  if (!need || !chip) return std::nullopt;
+  return *need <= chip->memory.capacity();
+}
+
+core::Result<ModelReport> show_model(const config::Catalog& catalog, const ModelRequest& request) {
+  auto routed = route(request.overrides);
+  if (!routed) return routed.errors();
+  core::Diagnostics errors;
+  auto model = workload::load_model(catalog, request.model, routed->model);
+  if (!model) append(errors, from_request(model.errors(), "model"));
+  std::optional<hw::ChipSpec> chip;
+  if (request.chip) {
+    auto loaded = hw::load_chip(catalog, *request.chip, routed->chip);
+    if (loaded) {
+      chip = std::move(loaded).value();
+    } else {
+      append(errors, from_request(loaded.errors(), "chip"));
+    }
+  }
+  // A scenario file holds `serve:` or `train:`; overrides address its keys
+  // under `scenario.` either way.
+  std::optional<config::Node> scenario_doc;
+  std::string scenario_id;
+  if (request.scenario) {
+    auto path = catalog.locate("scenarios", *request.scenario);
+    if (!path) {
+      append(errors, from_request(path.errors(), "scenario"));
+    } else {
+      config::Overrides scenario_overrides;
+      auto doc = config::load_document(*path);
+      const std::string root = doc && doc->find("train") ? "train." : "serve.";
+      for (const auto& o : routed->scenario) {
+        scenario_overrides.emplace_back(root + o.assignment.substr(std::string("serve.").size()), o.origin);
+      }
+      auto merged = config::load_with_presets(catalog, "scenarios", *path, scenario_overrides);
+      if (merged) {
+        scenario_doc = std::move(merged).value();
+        scenario_id = std::filesystem::path(*path).stem().string();
+      } else {
+        append(errors, merged.errors());
+      }
+    }
+  }
+  if (!errors.empty()) return errors;
+
+  ModelReport report;
+  report.model = *model;
+  report.chip = chip;
+  const workload::Formats bf16;
+  report.kv_bytes_per_token_bf16 = workload::kv_bytes_per_token(*model, bf16);
+  report.context = 2048;
+  if (scenario_doc && scenario_doc->find("train")) {
+    auto train = workload::read_train_scenario(*scenario_doc, scenario_id);
+    if (!train) return train.errors();
+    if (auto layout = workload::check_layout(*model, *train); !layout.empty()) return layout;
+    report.train = *train;
+    report.context = train->sequence_length;
+    report.training_memory = workload::training_memory(*model, *train);
+    // FLOPs of the whole model per token: one chip's step times the chips
+    // that split each token's work (tensor, pipeline, context).
+    const auto& p = train->parallelism;
+    const double sharers = static_cast<double>(p.tensor * p.pipeline * p.context);
+    report.training_ops_per_token = workload::training_graph(*model, *train).total().tensor_ops * sharers /
+                                    (workload::tokens_per_chip_step(*train) * static_cast<double>(p.context));
+  } else if (scenario_doc) {
+    auto serve = workload::read_scenario(*scenario_doc, scenario_id);
+    if (!serve) return serve.errors();
+    report.serve = *serve;
+    report.context = serve->prompt_length;
+    report.serving_memory = workload::serving_memory(*model, *serve);
+  }
+  workload::ServeScenario one_token;
+  report.forward_ops_per_token = workload::decode_graph(*model, one_token).total(report.context).tensor_ops;
+  return report;
+}
+
+nlohmann::ordered_json to_json(const ModelReport& r) {
+  const auto& m = r.model;
+  nlohmann::ordered_json j = {{"tool", report::tool_info()}};
+  j["model"] = {{"id", m.id},
+                {"model_type", m.model_type},
+                {"layers", m.layers},
+                {"hidden", m.hidden},
+                {"heads", m.heads},
+                {"kv_heads", m.kv_heads},
+                {"head_dim", m.head_dim},
+                {"vocab", m.vocab},
+                {"params_total", m.total_params()},
+                {"params_active", m.active_params()},
+                {"params_embedding", m.embedding_params()},
+                {"experts", m.moe ? nlohmann::ordered_json(m.moe->experts) : nlohmann::ordered_json()},
+                {"experts_per_token", m.moe ? nlohmann::ordered_json(m.moe->experts_per_token) : nlohmann::ordered_json()}};
+  j["context"] = r.context;
+  j["forward_ops_per_token"] = report::quantity(r.forward_ops_per_token);
+  j["kv_bytes_per_token_bf16"] = report::quantity(r.kv_bytes_per_token_bf16);
+  if (r.serve) {
+    j["scenario"] = report::to_json(*r.serve);
+    j["memory"] = {{"weights", report::quantity(r.serving_memory->weights)},
+                   {"kv_cache", report::quantity(r.serving_memory->kv_cache)},
+                   {"activations", report::quantity(r.serving_memory->activations)},
+                   {"total", report::quantity(r.serving_memory->total())}};
+  }
+  if (r.train) {
+    const auto& mem = *r.training_memory;
+    j["scenario"] = {{"name", r.train->name},
+                     {"global_batch", r.train->global_batch},
+                     {"sequence_length", r.train->sequence_length},
+                     {"recompute", workload::name(r.train->recompute)}};
+    j["training_ops_per_token"] = report::quantity(*r.training_ops_per_token);
+    j["memory_per_chip"] = {{"weights", report::quantity(mem.weights)},
+                            {"gradients", report::quantity(mem.gradients)},
+                            {"optimizer", report::quantity(mem.optimizer)},
+                            {"activations", report::quantity(mem.activations)},
+                            {"total", report::quantity(mem.total())}};
+  }
+  if (r.chip) {
+    j["chip"] = r.chip->id;
+    j["capacity"] = report::quantity(r.chip->memory.capacity());
+    j["fits"] = r.fits() ? nlohmann::ordered_json(*r.fits()) : nlohmann::ordered_json();
+  }
+  return j;
+}
+
 }  // namespace tfab::api

@@ -7,23 +7,15 @@ namespace tfab::perf {
 
 MemoryUse memory_use(const hw::ChipSpec& chip, const workload::ModelSpec& model,
                      const workload::ServeScenario& s) {
+  const workload::ServingMemory need = workload::serving_memory(model, s);
   MemoryUse m;
   m.capacity = chip.memory.capacity();
-  m.weights = workload::weight_bytes(model, s.formats);
-  const core::Bytes kv_per_sequence =
-      workload::kv_bytes_per_token(model, s.formats) * static_cast<double>(s.prompt_length + s.output_length);
-  // Live activations peak in the MLP of a prefill layer: the gate and up
-  // outputs (2 x intermediate) beside the residual stream and its norm
-  // (2 x hidden), for every prompt token.
-  const core::Bytes activations_per_sequence = core::Bytes::from_base(
-      static_cast<double>(s.prompt_length) * static_cast<double>(2 * model.intermediate + 2 * model.hidden) *
-      core::bytes_per_element(s.formats.activations));
-  const double batch = static_cast<double>(s.batch);
-  m.kv_cache = kv_per_sequence * batch;
-  m.activations = activations_per_sequence * batch;
+  m.weights = need.weights;
+  m.kv_cache = need.kv_cache;
+  m.activations = need.activations;
   m.fits = m.total() <= m.capacity;
   const core::Bytes room = m.capacity - m.weights;
-  m.max_batch = room > core::Bytes{} ? static_cast<int64_t>(std::floor(room / (kv_per_sequence + activations_per_sequence))) : 0;
+  m.max_batch = room > core::Bytes{} ? static_cast<int64_t>(std::floor(room / need.per_sequence)) : 0;
   return m;
 }
 

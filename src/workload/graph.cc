@@ -1,5 +1,6 @@
 #include "tensorfab/workload/graph.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace tfab::workload {
@@ -33,11 +34,14 @@ double experts_touched(int64_t experts, int64_t top_k, double tokens) {
   return e * (1 - std::pow(1 - real(top_k) / e, tokens));
 }
 
-// Builds one graph with the model's shapes and the scenario's formats.
+// Builds one chip's graph with the model's shapes, the formats and the
+// chip's share of each layer.
 class GraphBuilder {
  public:
-  GraphBuilder(const ModelSpec& m, const Formats& f)
+  GraphBuilder(const ModelSpec& m, const Formats& f, const PassOptions& options)
       : m_(m),
+        options_(options),
+        t_(options.sharding.tensor),
         compute_(f.compute()),
         w_(core::bytes_per_element(f.weights)),
         a_(core::bytes_per_element(f.activations)),
@@ -46,7 +50,8 @@ class GraphBuilder {
 
   // The embedding lookup of `tokens` tokens (and of their positions, for a
   // learned position table), summed into the residual stream.
-  void embedding(double tokens) {
+  void embedding(double all_tokens) {
+    const double tokens = token_share(all_tokens);
     Op op = make("embedding", OpKind::kGather, 1);
     const double h = real(m_.hidden);
     if (m_.learned_positions > 0) {
@@ -55,30 +60,47 @@ class GraphBuilder {
     } else {
       op.fixed.bytes = bytes(tokens * h * (w_ + a_));
     }
+    op.per_layer = false;
     graph_.ops.push_back(op);
   }
 
   // The decoder layers over `new_tokens` per sequence, then the final norm
   // and the LM head for the last token of each sequence.
   void layers_and_head(double batch, double new_tokens, bool decode) {
-    const double tokens = batch * new_tokens, last_tokens = batch;
-    const double h = real(m_.hidden);
+    const double tokens = batch * new_tokens;
+    const double last_tokens = options_.logits_for_every_token ? tokens : batch;
+    const double h = real(m_.hidden), stream = token_share(tokens) * h;
     if (m_.mla) {
       latent_attention_block(batch, new_tokens, decode);
     } else {
       attention_block(batch, new_tokens, decode);
     }
-    vector("mlp_norm", tokens * h, tokens * h, norm_ops_, m_.layers);
+    vector("mlp_norm", stream, stream, norm_ops_, m_.layers);
     if (m_.dense_layers() > 0) dense_mlp(tokens, m_.dense_layers());
     if (m_.moe && m_.moe->layers > 0) moe_mlp(tokens);
-    vector("mlp_residual", 2 * tokens * h, tokens * h, kAddOps, m_.layers);
-    vector("final_norm", last_tokens * h, last_tokens * h, norm_ops_, 1);
-    gemm("lm_head", static_cast<int64_t>(last_tokens), m_.vocab, m_.hidden, 1);
+    vector("mlp_residual", 2 * stream, stream, kAddOps, m_.layers);
+    const double head_stream = token_share(last_tokens) * h;
+    vector("final_norm", head_stream, head_stream, norm_ops_, 1);
+    graph_.ops.back().per_layer = false;
+    gemm("lm_head", static_cast<int64_t>(last_tokens), split(m_.vocab), m_.hidden, 1);  // vocabulary-parallel
+    graph_.ops.back().per_layer = false;
   }
 
   Graph take() { return std::move(graph_); }
 
  private:
+  // This chip's share of a dimension split over the tensor group.
+  int64_t split(int64_t n) const { return (n + t_ - 1) / t_; }
+  // Query heads on this chip; key/value heads too, each replicated when
+  // there are fewer than chips (GQA with tensor parallelism wider than its KV heads).
+  int64_t local_heads() const { return split(m_.heads); }
+  int64_t local_kv_heads() const { return std::max<int64_t>(1, m_.kv_heads / t_); }
+  // Tokens whose norms and residual adds this chip computes: all of them,
+  // or its 1/t with sequence parallelism.
+  double token_share(double tokens) const {
+    return options_.sharding.sequence_parallel ? tokens / real(t_) : tokens;
+  }
+
   // (M x K) activations times (K x N) weights, with a bias on N if asked.
   void gemm(std::string name, int64_t m, int64_t n, int64_t k, int64_t repeat, bool bias = false) {
     grouped_gemm(std::move(name), real(m), n, k, 1, repeat, bias);
@@ -111,17 +133,30 @@ class GraphBuilder {
 
   // Multi-head or grouped-query attention (Llama, Mistral, Qwen2, Mixtral, GPT-2).
   void attention_block(double batch, double new_tokens, bool decode) {
-    const double tokens = batch * new_tokens, h = real(m_.hidden);
+    const double tokens = batch * new_tokens, stream = token_share(tokens) * real(m_.hidden);
     const int64_t layers = m_.layers, rows = static_cast<int64_t>(tokens);
-    vector("attn_norm", tokens * h, tokens * h, norm_ops_, layers);
-    gemm("qkv_proj", rows, (m_.heads + 2 * m_.kv_heads) * m_.head_dim, m_.hidden, layers, m_.qkv_bias);
+    const int64_t heads = local_heads(), kv_heads = local_kv_heads();
+    vector("attn_norm", stream, stream, norm_ops_, layers);
+    gemm("qkv_proj", rows, (heads + 2 * kv_heads) * m_.head_dim, m_.hidden, layers, m_.qkv_bias);
     if (m_.learned_positions == 0) {
-      const double rope_width = real((m_.heads + m_.kv_heads) * m_.head_dim);
+      const double rope_width = real((heads + kv_heads) * m_.head_dim);
       vector("rope", tokens * rope_width, tokens * rope_width, kRopeOps, layers);
     }
     attention(batch, new_tokens, decode);
-    gemm("o_proj", rows, m_.hidden, m_.heads * m_.head_dim, layers, m_.output_bias);
-    vector("attn_residual", 2 * tokens * h, tokens * h, kAddOps, layers);
+    gemm("o_proj", rows, m_.hidden, heads * m_.head_dim, layers, m_.output_bias);
+    vector("attn_residual", 2 * stream, stream, kAddOps, layers);
+  }
+
+  // Query-key pairs of a prompt of n tokens attending to itself: a flash
+  // kernel skips the masked half, a dense one computes the whole square.
+  double prompt_pairs(double n) const {
+    return options_.attention == AttentionKernel::kFlash ? n * (n + 1) / 2 : n * n;
+  }
+
+  // A dense kernel writes the scores, reads them for the softmax, writes the
+  // probabilities and reads them for PV: four passes over heads x pairs.
+  Bytes score_traffic(double heads, double pairs) const {
+    return options_.attention == AttentionKernel::kDense ? bytes(4 * heads * pairs * a_) : Bytes{};
   }
 
   // Fused causal attention of `queries` new tokens per sequence. In prefill
@@ -130,10 +165,10 @@ class GraphBuilder {
   // per-context-token term.
   void attention(double batch, double queries, bool decode) {
     Op op = make("attention", OpKind::kAttention, m_.layers);
-    const double q_width = real(m_.heads * m_.head_dim);
-    const double kv_width = real(2 * m_.kv_heads * m_.head_dim);
+    const double q_width = real(local_heads() * m_.head_dim);
+    const double kv_width = real(2 * local_kv_heads() * m_.head_dim);
     const double tokens = batch * queries;
-    const double heads = real(m_.heads), hd = real(m_.head_dim);
+    const double heads = real(local_heads()), hd = real(m_.head_dim);
     // Q in, output out, new K and V written to the cache.
     op.fixed.bytes = bytes(tokens * (2 * q_width * a_ + kv_width * kv_));
     Work per_pair{ops(4 * heads * hd), ops(kSoftmaxOps * heads), bytes(0)};  // QK^T and PV
@@ -141,8 +176,9 @@ class GraphBuilder {
       op.per_context_token = per_pair * (batch * queries);
       op.per_context_token.bytes = bytes(batch * kv_width * kv_);  // reading the cache
     } else {
-      op.fixed = op.fixed + per_pair * (batch * queries * (queries + 1) / 2);
-      op.fixed.bytes += bytes(tokens * kv_width * a_);  // K and V of the prompt, read back
+      const double pairs = batch * prompt_pairs(queries);
+      op.fixed = op.fixed + per_pair * pairs;
+      op.fixed.bytes += bytes(tokens * kv_width * a_) + score_traffic(heads, pairs);  // K and V read back
     }
     graph_.ops.push_back(op);
   }
@@ -156,9 +192,11 @@ class GraphBuilder {
   // (v_absorb), so attention runs over the cached latent itself.
   void latent_attention_block(double batch, double new_tokens, bool decode) {
     const LatentAttention& a = *m_.mla;
-    const double tokens = batch * new_tokens, h = real(m_.hidden);
-    const int64_t layers = m_.layers, rows = static_cast<int64_t>(tokens), heads = m_.heads;
-    vector("attn_norm", tokens * h, tokens * h, norm_ops_, layers);
+    const double tokens = batch * new_tokens, stream = token_share(tokens) * real(m_.hidden);
+    // The down-projections are small and replicated; the up-projections and
+    // the output split heads over the tensor group.
+    const int64_t layers = m_.layers, rows = static_cast<int64_t>(tokens), heads = local_heads();
+    vector("attn_norm", stream, stream, norm_ops_, layers);
     if (a.q_lora_rank > 0) {
       gemm("q_down_proj", rows, a.q_lora_rank, m_.hidden, layers);
       vector("q_norm", tokens * real(a.q_lora_rank), tokens * real(a.q_lora_rank), kNormOps, layers);
@@ -180,7 +218,7 @@ class GraphBuilder {
       latent_attention(batch, new_tokens, decode);
     }
     gemm("o_proj", rows, m_.hidden, heads * a.v_head_dim, layers);
-    vector("attn_residual", 2 * tokens * h, tokens * h, kAddOps, layers);
+    vector("attn_residual", 2 * stream, stream, kAddOps, layers);
   }
 
   // Per query-key pair, with r = kv_lora_rank, p = qk_rope_head_dim, d_n =
@@ -194,7 +232,7 @@ class GraphBuilder {
   void latent_attention(double batch, double queries, bool decode) {
     const LatentAttention& a = *m_.mla;
     Op op = make("attention", OpKind::kAttention, m_.layers);
-    const double tokens = batch * queries, heads = real(m_.heads);
+    const double tokens = batch * queries, heads = real(local_heads());
     const double r = real(a.kv_lora_rank), p = real(a.qk_rope_head_dim);
     const double d_nope = real(a.qk_nope_head_dim), d_v = real(a.v_head_dim);
     const double cached = r + p;
@@ -210,23 +248,25 @@ class GraphBuilder {
       op.fixed.bytes = bytes(tokens * (heads * (d_nope + p) * a_ + heads * d_v * a_ + cached * kv_) +
                              tokens * (heads * (d_nope + d_v) + p) * a_);
       const Work per_pair{ops((2 * (d_nope + p) + 2 * d_v) * heads), ops(kSoftmaxOps * heads), bytes(0)};
-      op.fixed = op.fixed + per_pair * (batch * queries * (queries + 1) / 2);
+      const double pairs = batch * prompt_pairs(queries);
+      op.fixed = op.fixed + per_pair * pairs;
+      op.fixed.bytes += score_traffic(heads, pairs);
     }
     graph_.ops.push_back(op);
   }
 
   // The dense MLP of the `repeat` dense layers.
   void dense_mlp(double tokens, int64_t repeat) {
-    const int64_t rows = static_cast<int64_t>(tokens);
-    const double ffn = real(m_.intermediate);
+    const int64_t rows = static_cast<int64_t>(tokens), width = split(m_.intermediate);
+    const double ffn = real(width);
     if (m_.gated_mlp) {
-      gemm("gate_up_proj", rows, 2 * m_.intermediate, m_.hidden, repeat, m_.mlp_bias);
+      gemm("gate_up_proj", rows, 2 * width, m_.hidden, repeat, m_.mlp_bias);
       vector("silu_mul", 2 * tokens * ffn, tokens * ffn, kSiluMulOps, repeat);
     } else {
-      gemm("up_proj", rows, m_.intermediate, m_.hidden, repeat, m_.mlp_bias);
+      gemm("up_proj", rows, width, m_.hidden, repeat, m_.mlp_bias);
       vector("gelu", tokens * ffn, tokens * ffn, kGeluOps, repeat);
     }
-    gemm("down_proj", rows, m_.hidden, m_.intermediate, repeat, m_.mlp_bias);
+    gemm("down_proj", rows, m_.hidden, width, repeat, m_.mlp_bias);
   }
 
   // The MoE MLP of the MoE layers. Every token is routed to top-k experts;
@@ -242,8 +282,11 @@ class GraphBuilder {
     const MixtureOfExperts& e = *m_.moe;
     const int64_t moe_layers = e.layers, rows = static_cast<int64_t>(tokens);
     const double h = real(m_.hidden), top_k = real(e.experts_per_token), experts = real(e.experts);
-    const double routed = tokens * top_k;  // token-expert pairs
-    const double touched = experts_touched(e.experts, e.experts_per_token, tokens);
+    const double routed = tokens * top_k;  // token-expert pairs this chip computes (balanced routing)
+    // With expert parallelism a chip holds 1/ep of the experts and serves the
+    // tokens of the whole expert group that picked them.
+    const double ep = real(options_.sharding.expert);
+    const double touched = experts_touched(e.experts, e.experts_per_token, tokens * ep) / ep;
     const double rows_per_expert = routed / touched;
 
     gemm("router", rows, e.experts, m_.hidden, moe_layers);
@@ -260,18 +303,20 @@ class GraphBuilder {
       op.fixed.bytes = bytes((tokens + routed) * h * a_);  // each token read once, written once per expert
       graph_.ops.push_back(op);
     }
-    const double ffn = real(e.expert_intermediate);
-    grouped_gemm("expert_gate_up_proj", rows_per_expert, 2 * e.expert_intermediate, m_.hidden, touched,
-                 moe_layers);
+    // Experts split their width over the tensor group too (expert tensor parallelism).
+    const int64_t width = split(e.expert_intermediate);
+    const double ffn = real(width);
+    grouped_gemm("expert_gate_up_proj", rows_per_expert, 2 * width, m_.hidden, touched, moe_layers);
     vector("expert_silu_mul", 2 * routed * ffn, routed * ffn, kSiluMulOps, moe_layers);
-    grouped_gemm("expert_down_proj", rows_per_expert, m_.hidden, e.expert_intermediate, touched, moe_layers);
+    grouped_gemm("expert_down_proj", rows_per_expert, m_.hidden, width, touched, moe_layers);
 
     double combine_inputs = routed * h, ops_per_output = 2 * top_k;  // multiply by the routing weight, add
     if (e.shared_intermediate > 0) {
-      const double shared_ffn = real(e.shared_intermediate);
-      gemm("shared_gate_up_proj", rows, 2 * e.shared_intermediate, m_.hidden, moe_layers);
+      const int64_t shared_width = split(e.shared_intermediate);
+      const double shared_ffn = real(shared_width);
+      gemm("shared_gate_up_proj", rows, 2 * shared_width, m_.hidden, moe_layers);
       vector("shared_silu_mul", 2 * tokens * shared_ffn, tokens * shared_ffn, kSiluMulOps, moe_layers);
-      gemm("shared_down_proj", rows, m_.hidden, e.shared_intermediate, moe_layers);
+      gemm("shared_down_proj", rows, m_.hidden, shared_width, moe_layers);
       if (e.shared_expert_gate) {
         gemm("shared_expert_gate", rows, 1, m_.hidden, moe_layers);
         ops_per_output += 1;  // the sigmoid-gate multiply
@@ -297,6 +342,8 @@ class GraphBuilder {
   }
 
   const ModelSpec& m_;
+  PassOptions options_;
+  int64_t t_;  // tensor-parallel size
   core::NumberFormat compute_;
   double w_, a_, kv_;  // bytes per element
   double norm_ops_;    // per element of the model's norm
@@ -304,6 +351,18 @@ class GraphBuilder {
 };
 
 }  // namespace
+
+std::string_view name(Phase phase) {
+  switch (phase) {
+    case Phase::kForward: return "forward";
+    case Phase::kBackward: return "backward";
+    case Phase::kRecompute: return "recompute";
+    case Phase::kOptimizer: return "optimizer";
+  }
+  return "forward";
+}
+
+std::string_view name(AttentionKernel k) { return k == AttentionKernel::kFlash ? "flash" : "dense"; }
 
 std::string_view name(OpKind kind) {
   switch (kind) {
@@ -321,20 +380,20 @@ Work Graph::total(int64_t context) const {
   return sum;
 }
 
-Graph prefill_graph(const ModelSpec& model, const ServeScenario& s) {
-  GraphBuilder b(model, s.formats);
-  const double batch = static_cast<double>(s.batch), prompt = static_cast<double>(s.prompt_length);
-  b.embedding(batch * prompt);
-  b.layers_and_head(batch, prompt, /*decode=*/false);
+Graph forward_graph(const ModelSpec& model, const Formats& formats, int64_t batch, int64_t new_tokens, bool decode,
+                    const PassOptions& options) {
+  GraphBuilder b(model, formats, options);
+  b.embedding(real(batch * new_tokens));
+  b.layers_and_head(real(batch), real(new_tokens), decode);
   return b.take();
 }
 
+Graph prefill_graph(const ModelSpec& model, const ServeScenario& s) {
+  return forward_graph(model, s.formats, s.batch, s.prompt_length, /*decode=*/false);
+}
+
 Graph decode_graph(const ModelSpec& model, const ServeScenario& s) {
-  GraphBuilder b(model, s.formats);
-  const double batch = static_cast<double>(s.batch);
-  b.embedding(batch);
-  b.layers_and_head(batch, 1, /*decode=*/true);
-  return b.take();
+  return forward_graph(model, s.formats, s.batch, 1, /*decode=*/true);
 }
 
 core::Bytes weight_bytes(const ModelSpec& model, const Formats& formats) {
@@ -343,6 +402,21 @@ core::Bytes weight_bytes(const ModelSpec& model, const Formats& formats) {
 
 core::Bytes kv_bytes_per_token(const ModelSpec& model, const Formats& formats) {
   return bytes(static_cast<double>(model.kv_elements_per_token()) * core::bytes_per_element(formats.kv_cache));
+}
+
+ServingMemory serving_memory(const ModelSpec& model, const ServeScenario& s) {
+  const core::Bytes kv_per_sequence = kv_bytes_per_token(model, s.formats) * real(s.prompt_length + s.output_length);
+  // Live activations peak in the MLP of a prefill layer: the gate and up
+  // outputs (2 x intermediate) beside the residual stream and its norm
+  // (2 x hidden), for every prompt token.
+  const core::Bytes activations_per_sequence = bytes(real(s.prompt_length) * real(2 * model.intermediate + 2 * model.hidden) *
+                                                     core::bytes_per_element(s.formats.activations));
+  ServingMemory m;
+  m.weights = weight_bytes(model, s.formats);
+  m.kv_cache = kv_per_sequence * real(s.batch);
+  m.activations = activations_per_sequence * real(s.batch);
+  m.per_sequence = kv_per_sequence + activations_per_sequence;
+  return m;
 }
 
 }  // namespace tfab::workload

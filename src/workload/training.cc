@@ -38,7 +38,6 @@ Parallelism read_parallelism(config::MapReader r) {
 }  // namespace
 
 std::string_view name(Recompute r) { return kRecomputeNames[static_cast<size_t>(r)]; }
-std::string_view name(AttentionKernel k) { return kAttentionNames[static_cast<size_t>(k)]; }
 
 std::string_view name(CollectiveKind k) {
   switch (k) {
@@ -112,14 +111,133 @@ core::Diagnostics check_layout(const ModelSpec& model, const TrainScenario& s) {
   };
   require(model.heads % p.tensor == 0, "tensor",
           fmt::format("{} attention heads cannot be split over {} tensor-parallel chips", model.heads, p.tensor));
-  require(model.layers % (p.pipeline * p.virtual_stages) == 0, "pipeline",
+  // Each kind of layer (DeepSeek-V3's dense and MoE layers) must split evenly.
+  const int64_t chunks = p.pipeline * p.virtual_stages;
+  const int64_t moe_layers = model.moe ? model.moe->layers : 0;
+  require(model.dense_layers() % chunks == 0 && moe_layers % chunks == 0, "pipeline",
           fmt::format("{} layers cannot be split into {} stages x {} virtual stages", model.layers, p.pipeline,
                       p.virtual_stages));
+  if (model.moe) {
+    require(model.moe->experts % p.expert == 0, "expert",
+            fmt::format("{} experts cannot be split over {} expert-parallel chips", model.moe->experts, p.expert));
+  }
   require(s.sequence_length % p.context == 0, "context",
           fmt::format("sequence of {} tokens cannot be split over {} context-parallel chips", s.sequence_length, p.context));
   require(p.data % p.expert == 0, "expert",
           fmt::format("expert-parallel size {} must divide the data-parallel size {}", p.expert, p.data));
   return errors;
+}
+
+namespace {
+
+// Parameters held by one chip of the first pipeline stage: its share of the
+// stage's layers and of the input embedding over the tensor group, with the
+// routed experts further spread over the expert group.
+double params_per_chip(const ModelSpec& model, const Parallelism& p) {
+  const double stages = static_cast<double>(p.pipeline);
+  const double routed = model.moe ? static_cast<double>(model.moe->layers * model.moe->experts *
+                                                        model.routed_expert_params())
+                                  : 0.0;
+  const double shared = static_cast<double>(model.decoder_params()) - routed;
+  return ((shared + routed / static_cast<double>(p.expert)) / stages + static_cast<double>(model.embedding_params())) /
+         static_cast<double>(p.tensor);
+}
+
+// Adam's update per parameter: the two moment updates (3 and 4 ops), their
+// bias corrections (2), then sqrt, add epsilon, divide, decoupled weight
+// decay (2), scale by the learning rate and subtract (2 + 3): 14 vector ops.
+constexpr double kAdamOpsPerParam = 14;
+
+// The backward ops of one forward op.
+void add_backward(const Op& forward, AttentionKernel kernel, double gradient_bytes, std::vector<Op>& out) {
+  Op back = forward;
+  back.phase = Phase::kBackward;
+  switch (forward.kind) {
+    case OpKind::kGemm: {
+      // dX = dY W^T (M x K from M x N and K x N); dW = X^T dY (K x N), accumulated.
+      const double n = static_cast<double>(forward.n), k = static_cast<double>(forward.k);
+      Op dgrad = back, wgrad = back;
+      dgrad.name = forward.name + ".dgrad";
+      wgrad.name = forward.name + ".wgrad";
+      dgrad.fixed.vector_ops = wgrad.fixed.vector_ops = core::Ops{};
+      // Same operands as the forward pass, in other roles: dgrad reads dY and W,
+      // writes dX; wgrad reads X and dY and updates dW.
+      dgrad.fixed.bytes = forward.fixed.bytes;
+      wgrad.fixed.bytes = forward.fixed.bytes + core::Bytes::from_base(gradient_bytes * k * n * forward.groups);
+      out.push_back(dgrad);
+      out.push_back(wgrad);
+      return;
+    }
+    case OpKind::kAttention: {
+      const double matmuls = kernel == AttentionKernel::kFlash ? 2.5 : 2.0;
+      back.fixed = forward.fixed * 2;
+      back.fixed.tensor_ops = forward.fixed.tensor_ops * matmuls;
+      back.name = forward.name + ".backward";
+      out.push_back(back);
+      return;
+    }
+    case OpKind::kVector:
+    case OpKind::kGather:
+      back.fixed = forward.fixed * 2;
+      back.name = forward.name + ".backward";
+      out.push_back(back);
+      return;
+  }
+}
+
+}  // namespace
+
+double tokens_per_chip_step(const TrainScenario& s) {
+  return static_cast<double>(s.micro_batches() * s.micro_batch * s.sequence_length / s.parallelism.context);
+}
+
+Graph training_graph(const ModelSpec& model, const TrainScenario& s) {
+  const Parallelism& p = s.parallelism;
+  PassOptions options;
+  options.sharding = {p.tensor, p.sequence_parallel, p.expert};
+  options.attention = s.attention;
+  options.logits_for_every_token = true;
+  const Formats formats{s.formats.compute, s.formats.compute, s.formats.compute};
+  const Graph forward = forward_graph(model, formats, s.micro_batch, s.sequence_length / p.context,
+                                      /*decode=*/false, options);
+  const int64_t micro_batches = s.micro_batches();
+  const double gradient_bytes = core::bytes_per_element(s.formats.gradients);
+
+  Graph step;
+  for (Op op : forward.ops) {
+    // Layer ops repeat once per layer; this stage holds 1/p of them.
+    const bool per_layer = op.per_layer;
+    if (per_layer) op.repeat = std::max<int64_t>(1, op.repeat / p.pipeline);
+    op.repeat *= micro_batches;
+    step.ops.push_back(op);
+    std::vector<Op> backward;
+    add_backward(op, s.attention, gradient_bytes, backward);
+    step.ops.insert(step.ops.end(), backward.begin(), backward.end());
+    const bool recompute = per_layer && (s.recompute == Recompute::kFull ||
+                                         (s.recompute == Recompute::kSelective && op.kind == OpKind::kAttention));
+    if (recompute) {
+      Op again = op;
+      again.phase = Phase::kRecompute;
+      again.name = op.name + ".recompute";
+      step.ops.push_back(again);
+    }
+  }
+
+  // Adam over this chip's parameters (its share under ZeRO): read the
+  // gradient, read and write the master weight and both moments, write the
+  // compute-format weights.
+  const TrainingMemory memory = training_memory(model, s);
+  const double params = memory.optimizer.base() / kAdamStateBytes;
+  Op adam;
+  adam.name = "adam";
+  adam.kind = OpKind::kVector;
+  adam.phase = Phase::kOptimizer;
+  adam.format = s.formats.master_weights;
+  adam.fixed.vector_ops = core::Ops::from_base(params * kAdamOpsPerParam);
+  adam.fixed.bytes =
+      core::Bytes::from_base(params * (gradient_bytes + 2 * kAdamStateBytes + core::bytes_per_element(s.formats.compute)));
+  step.ops.push_back(adam);
+  return step;
 }
 
 core::Bytes activation_bytes_per_layer(const ModelSpec& model, const TrainScenario& scenario) {
@@ -145,10 +263,7 @@ core::Bytes activation_bytes_per_layer(const ModelSpec& model, const TrainScenar
 TrainingMemory training_memory(const ModelSpec& model, const TrainScenario& s) {
   const Parallelism& p = s.parallelism;
   const double layers_per_stage = static_cast<double>(model.layers) / static_cast<double>(p.pipeline);
-  // The first stage holds its layers and the input embedding, both split over TP.
-  const double params = (static_cast<double>(model.params_per_layer()) * layers_per_stage +
-                         static_cast<double>(model.embedding_params())) /
-                        static_cast<double>(p.tensor);
+  const double params = params_per_chip(model, p);
   const double dp = static_cast<double>(p.data);
   TrainingMemory m;
   m.weights = core::Bytes::from_base(params * core::bytes_per_element(s.formats.compute) / (p.zero_stage >= 3 ? dp : 1));
@@ -189,14 +304,26 @@ std::vector<Collective> training_collectives(const ModelSpec& model, const Train
     }
   }
   if (p.context > 1) {
-    // Each chip gathers the keys and values of the whole sequence and
-    // reduce-scatters their gradients.
-    const core::Bytes kv = core::Bytes::from_base(tokens * static_cast<double>(2 * model.kv_heads * model.head_dim) * act /
-                                                  static_cast<double>(p.tensor));
+    // Each chip gathers the keys and values (MLA: the latent) of the whole
+    // sequence and reduce-scatters their gradients; GQA's KV heads are split
+    // over the tensor group, MLA's latent is not.
+    const double kv_width = static_cast<double>(model.kv_elements_per_token() / model.layers);
+    const double kv_share = model.mla ? 1.0 : static_cast<double>(p.tensor);
+    const core::Bytes kv = core::Bytes::from_base(tokens * kv_width * act / kv_share);
     out.push_back({"cp_kv_all_gather", CollectiveKind::kAllGather, ParallelGroup::kContext, p.context, kv,
                    per_layer_and_micro_batch});
     out.push_back({"cp_kv_reduce_scatter", CollectiveKind::kReduceScatter, ParallelGroup::kContext, p.context, kv,
                    per_layer_and_micro_batch});
+  }
+  if (model.moe && p.expert > 1) {
+    // Routed tokens go to their experts' chips and come back: dispatch and
+    // combine in the forward pass, their gradients in the backward, per MoE
+    // layer and micro-batch; each chip sends its tokens x top-k rows.
+    const core::Bytes routed = core::Bytes::from_base(tokens * static_cast<double>(model.moe->experts_per_token) *
+                                                      static_cast<double>(model.hidden) * act);
+    const int64_t moe_layers_per_stage = model.moe->layers / p.pipeline;
+    out.push_back({"ep_all_to_all", CollectiveKind::kAllToAll, ParallelGroup::kExpert, p.expert, routed,
+                   4 * moe_layers_per_stage * s.micro_batches()});
   }
   if (p.pipeline > 1) {
     // Activations forward and their gradients back, once per micro-batch and
@@ -207,9 +334,7 @@ std::vector<Collective> training_collectives(const ModelSpec& model, const Train
   }
   const int64_t dp_group = p.data * p.context;
   if (dp_group > 1) {
-    const double params = (static_cast<double>(model.params_per_layer()) * static_cast<double>(layers_per_stage) +
-                           static_cast<double>(model.embedding_params())) /
-                          static_cast<double>(p.tensor);
+    const double params = params_per_chip(model, p);
     const core::Bytes grads = core::Bytes::from_base(params * core::bytes_per_element(s.formats.gradients));
     const core::Bytes weights = core::Bytes::from_base(params * core::bytes_per_element(s.formats.compute));
     if (p.zero_stage == 0) {

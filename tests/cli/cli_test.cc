@@ -179,6 +179,26 @@ TEST(Cli, ShowChipPrintsSpecAndDerivedFigures) {
   EXPECT_NEAR(doc["chip"]["derived"]["memory_bandwidth"]["value"].get<double>(), 6 * 670e9, 1);
 }
 
+TEST(Cli, ShowModelWithScenarioAndChip) {
+  Outcome r = tensorfab("show model mixtral-8x7b --scenario serve-default --chip h100-sxm");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("46.70 B"), std::string::npos) << r.out;  // total parameters
+  EXPECT_NE(r.out.find("12.88 B"), std::string::npos) << r.out;  // active parameters
+  EXPECT_NE(r.out.find("fits in 80 GiB"), std::string::npos) << r.out;
+  Outcome big = tensorfab("show model llama-3.1-405b --scenario serve-default --chip h100-sxm");
+  ASSERT_EQ(big.code, 0) << big.err;
+  EXPECT_NE(big.out.find("does not fit: needs"), std::string::npos) << big.out;
+  Outcome train = tensorfab("show model gpt3-175b --scenario train-gpt3-175b --format json --set scenario.parallelism.pipeline=4");
+  ASSERT_EQ(train.code, 0) << train.err;
+  auto j = nlohmann::json::parse(train.out);
+  EXPECT_EQ(j.at("memory_per_chip").at("total").at("unit"), "B");
+  EXPECT_GT(j.at("training_ops_per_token").at("value").get<double>(), 6 * 174e9);
+  Outcome bad = tensorfab("show model gpt3-175b --scenario train-gpt3-175b --set scenario.parallelism.tensor=7");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("train.parallelism.tensor: 96 attention heads cannot be split over 7"), std::string::npos)
+      << bad.err;
+}
+
 TEST(Cli, CompareChipsSideBySide) {
   Outcome r = tensorfab("compare-chips h100-sxm seed-2nm");
   ASSERT_EQ(r.code, 0) << r.err;

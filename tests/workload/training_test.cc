@@ -148,3 +148,87 @@ TEST(TrainScenario, LayoutMustDivideTheModel) {
 
 }  // namespace
 }  // namespace tfab::workload
+
+namespace tfab::workload {
+namespace {
+
+TrainScenario single_chip(int64_t sequence, AttentionKernel kernel, Recompute recompute) {
+  TrainScenario s;
+  s.global_batch = 2;
+  s.micro_batch = 1;
+  s.sequence_length = sequence;
+  s.attention = kernel;
+  s.recompute = recompute;
+  return s;
+}
+
+// Kaplan et al. 2020 / PaLM (Chowdhery et al. 2022, App. B): training takes
+// 6N FLOPs per token for the N parameters in matmuls, plus 12 x layers x
+// hidden x sequence for attention when the whole score matrix is computed.
+TEST(TrainingGraph, DenseFlopsPerTokenAreSixNPlusAttention) {
+  for (const char* id : {"gpt3-175b", "megatron-22b", "llama-3.1-8b"}) {
+    auto model = load_model(shipped(), id);
+    ASSERT_TRUE(model.ok()) << id;
+    const ModelSpec& m = *model;
+    const int64_t seq = 2048;
+    const TrainScenario s = single_chip(seq, AttentionKernel::kDense, Recompute::kNone);
+    const double tokens = tokens_per_chip_step(s);
+    ASSERT_EQ(tokens, 2.0 * seq);
+    const double matmul_params = static_cast<double>(m.decoder_params() + m.vocab * m.hidden);
+    const double expected = 6 * matmul_params + 12.0 * static_cast<double>(m.layers * m.heads * m.head_dim * seq);
+    double flops = 0;
+    for (const auto& op : training_graph(m, s).ops) {
+      flops += op.fixed.tensor_ops.base() * static_cast<double>(op.repeat);
+    }
+    EXPECT_NEAR(flops / tokens / expected, 1.0, 0.01) << id;
+  }
+}
+
+TEST(TrainingGraph, FlashHalvesAttentionAndRecomputeAddsForwardWork) {
+  auto m = load_model(shipped(), "llama-3.1-8b").value();
+  auto total = [&](AttentionKernel k, Recompute r) {
+    return training_graph(m, single_chip(8192, k, r)).total().tensor_ops.base();
+  };
+  const double dense = total(AttentionKernel::kDense, Recompute::kNone);
+  const double flash = total(AttentionKernel::kFlash, Recompute::kNone);
+  EXPECT_LT(flash, dense);  // half the scores, despite the 2.5x backward
+  const double selective = total(AttentionKernel::kFlash, Recompute::kSelective);
+  const double full = total(AttentionKernel::kFlash, Recompute::kFull);
+  EXPECT_GT(selective, flash);
+  EXPECT_GT(full, selective);
+  // Full recompute repeats the forward pass of every layer: about 8N instead of 6N.
+  EXPECT_NEAR(full / flash, 4.0 / 3.0, 0.05);
+}
+
+TEST(TrainingGraph, TensorParallelSplitsTheWork) {
+  auto m = load_model(shipped(), "llama-3.1-70b").value();
+  TrainScenario one = single_chip(4096, AttentionKernel::kFlash, Recompute::kNone);
+  TrainScenario eight = one;
+  eight.parallelism.tensor = 8;
+  eight.parallelism.sequence_parallel = true;
+  const Work w1 = training_graph(m, one).total(), w8 = training_graph(m, eight).total();
+  // Every layer's matmuls and attention split 8 ways; the optimizer's share too.
+  EXPECT_NEAR(w8.tensor_ops.base() / w1.tensor_ops.base(), 1.0 / 8, 0.01);
+  EXPECT_LT(w8.bytes.base(), w1.bytes.base() / 4);
+}
+
+TEST(Collectives, ExpertParallelAllToAll) {
+  auto m = load_model(shipped(), "mixtral-8x7b").value();
+  TrainScenario s = single_chip(4096, AttentionKernel::kFlash, Recompute::kNone);
+  s.global_batch = 8;
+  s.parallelism.data = 8;
+  s.parallelism.expert = 8;
+  ASSERT_TRUE(check_layout(m, s).empty());
+  bool found = false;
+  for (const auto& c : training_collectives(m, s)) {
+    if (c.name != "ep_all_to_all") continue;
+    found = true;
+    EXPECT_EQ(c.group_size, 8);
+    EXPECT_EQ(c.bytes.base(), 4096.0 * 2 * 4096 * 2);  // tokens x top-2 x hidden x BF16
+    EXPECT_EQ(c.count, 4 * 32 * 1);                    // dispatch, combine, both directions, 32 layers
+  }
+  EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace tfab::workload

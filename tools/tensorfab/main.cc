@@ -104,6 +104,58 @@ int run_show_chip(const config::Catalog& catalog, const std::string& id, const c
   return kOk;
 }
 
+int run_show_model(const config::Catalog& catalog, const api::ModelRequest& request, const OutputOptions& out) {
+  auto result = api::show_model(catalog, request);
+  if (!result) return report_errors(result.errors());
+  const auto& r = *result;
+  if (out.format == "json") {
+    print_json(api::to_json(r));
+    return kOk;
+  }
+  const auto& m = r.model;
+  report::Table table({"", m.id}, report::Table::Layout::kText);
+  auto row = [&](std::string label, std::string value) { table.add_row({std::move(label), std::move(value)}); };
+  auto billions = [](int64_t n) { return fmt::format("{:.2f} B", static_cast<double>(n) / 1e9); };
+  row("family", m.model_type);
+  row("layers", fmt::format("{}", m.layers));
+  row("hidden", fmt::format("{}", m.hidden));
+  row("attention heads", fmt::format("{} query, {} key/value, {} wide", m.heads, m.kv_heads, m.head_dim));
+  if (m.mla) row("latent attention", fmt::format("KV latent {}, RoPE key {}", m.mla->kv_lora_rank, m.mla->qk_rope_head_dim));
+  if (m.moe) {
+    row("experts", fmt::format("{} routed, top-{}, {} MoE layers", m.moe->experts, m.moe->experts_per_token, m.moe->layers));
+  }
+  row("vocabulary", fmt::format("{}", m.vocab));
+  row("parameters", billions(m.total_params()));
+  row("active parameters", billions(m.active_params()));
+  row("forward FLOPs per token", fmt::format("{} at context {}", core::format(r.forward_ops_per_token), r.context));
+  row("KV cache per token (BF16)", core::format(r.kv_bytes_per_token_bf16));
+  if (r.serving_memory) {
+    const auto& mem = *r.serving_memory;
+    row("scenario", report::describe(*r.serve, m.id));
+    row("weights", core::format(mem.weights));
+    row("KV cache", core::format(mem.kv_cache));
+    row("activations", core::format(mem.activations));
+    row("memory needed", core::format(mem.total()));
+  }
+  if (r.training_memory) {
+    const auto& mem = *r.training_memory;
+    row("scenario", r.train->name);
+    row("training FLOPs per token", core::format(*r.training_ops_per_token));
+    row("weights per chip", core::format(mem.weights));
+    row("gradients per chip", core::format(mem.gradients));
+    row("optimizer state per chip", core::format(mem.optimizer));
+    row("activations per chip", core::format(mem.activations));
+    row("memory needed per chip", core::format(mem.total()));
+  }
+  if (r.chip && r.fits()) {
+    row("on " + r.chip->id, *r.fits() ? fmt::format("fits in {}", core::format(r.chip->memory.capacity()))
+                                      : fmt::format("does not fit: needs {}, has {}", core::format(*r.memory_needed()),
+                                                    core::format(r.chip->memory.capacity())));
+  }
+  std::cout << (out.format == "csv" ? table.render_csv() : table.render_text());
+  return kOk;
+}
+
 int run_compare_chips(const config::Catalog& catalog, const std::vector<std::string>& ids,
                       const config::Overrides& overrides, const OutputOptions& out) {
   auto chips = api::chips(catalog, ids, overrides);
@@ -175,9 +227,12 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"chip", "model", "scenario"}));
 
   std::string show_kind, show_name;
-  auto* show_cmd = app.add_subcommand("show", "Show a chip's spec and derived figures");
-  show_cmd->add_option("kind", show_kind, "chip")->required()->check(CLI::IsMember({"chip"}));
-  show_cmd->add_option("name", show_name, "Chip id or YAML path")->required();
+  api::ModelRequest model_request;
+  auto* show_cmd = app.add_subcommand("show", "Show a chip's spec and derived figures, or a model's sizes and memory");
+  show_cmd->add_option("kind", show_kind, "chip or model")->required()->check(CLI::IsMember({"chip", "model"}));
+  show_cmd->add_option("name", show_name, "Chip or model id, or a file path")->required();
+  show_cmd->add_option("--scenario", model_request.scenario, "For a model: a serving or training scenario");
+  show_cmd->add_option("--chip", model_request.chip, "For a model: check that the scenario fits this chip");
   out.add_to(*show_cmd);
   add_sets(show_cmd);
 
@@ -232,6 +287,11 @@ int main(int argc, char** argv) {
     if (!errors.empty()) return report_errors(errors);
     std::cout << fmt::format("ok: {} file{} valid\n", files.size(), files.size() == 1 ? "" : "s");
     return kOk;
+  }
+  if (*show_cmd && show_kind == "model") {
+    model_request.model = show_name;
+    model_request.overrides = set_overrides();
+    return run_show_model(catalog, model_request, out);
   }
   if (*show_cmd) return run_show_chip(catalog, show_name, set_overrides(), out);
   if (*compare_cmd) return run_compare_chips(catalog, compare_ids, set_overrides(), out);

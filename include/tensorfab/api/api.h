@@ -11,6 +11,7 @@
 
 #include "tensorfab/config/load.h"
 #include "tensorfab/perf/serving.h"
+#include "tensorfab/workload/training.h"
 
 namespace tfab::api {
 
@@ -59,6 +60,35 @@ struct StudyResult {
 // every quantity with its unit.
 [[nodiscard]] nlohmann::ordered_json to_json(const EvalResult& result, bool with_ops);
 [[nodiscard]] nlohmann::ordered_json to_json(const StudyResult& result);
+
+// `tensorfab show model`: a model's sizes and work, and what a scenario
+// needs in memory, checked against a chip when one is named.
+struct ModelRequest {
+  std::string model;
+  std::optional<std::string> scenario;  // serving or training, id or path
+  std::optional<std::string> chip;
+  config::Overrides overrides;
+};
+
+struct ModelReport {
+  workload::ModelSpec model;
+  int64_t context = 0;                   // context of the per-token figures
+  core::Ops forward_ops_per_token;       // one decode token at `context`
+  core::Bytes kv_bytes_per_token_bf16;
+  std::optional<workload::ServeScenario> serve;
+  std::optional<workload::ServingMemory> serving_memory;
+  std::optional<workload::TrainScenario> train;
+  std::optional<workload::TrainingMemory> training_memory;  // per chip
+  std::optional<core::Ops> training_ops_per_token;          // whole model, all chips
+  std::optional<hw::ChipSpec> chip;
+
+  // Memory the scenario needs per chip, and whether it fits the chip.
+  [[nodiscard]] std::optional<core::Bytes> memory_needed() const;
+  [[nodiscard]] std::optional<bool> fits() const;
+};
+
+[[nodiscard]] core::Result<ModelReport> show_model(const config::Catalog& catalog, const ModelRequest& request);
+[[nodiscard]] nlohmann::ordered_json to_json(const ModelReport& report);
 
 // Validates input files, guessing each one's kind (chip, model or scenario)
 // from its content unless `kind` is given. Returns every problem found.

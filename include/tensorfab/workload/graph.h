@@ -33,6 +33,34 @@ enum class OpKind {
 };
 [[nodiscard]] std::string_view name(OpKind kind);
 
+// Where in a training step an op runs (serving graphs are all forward).
+enum class Phase { kForward, kBackward, kRecompute, kOptimizer };
+[[nodiscard]] std::string_view name(Phase phase);
+
+// How attention kernels treat the causal mask: flash-style kernels skip the
+// masked half of the score matrix and keep scores on chip; older dense
+// kernels compute all of it and write the scores to memory (as Megatron-LM
+// did in the runs used for validation).
+enum class AttentionKernel { kFlash, kDense };
+[[nodiscard]] std::string_view name(AttentionKernel k);
+
+// One chip's share of each layer (Megatron-LM, Shoeybi et al. 2019 §3):
+// column-parallel GEMMs (QKV, gate/up, LM head) split N over the tensor
+// group, row-parallel ones (output, down) split K, attention splits heads;
+// with sequence parallelism the norms and residual adds split the tokens
+// too. Expert parallelism spreads the routed experts over the expert group.
+struct Sharding {
+  int64_t tensor = 1;
+  bool sequence_parallel = false;
+  int64_t expert = 1;
+};
+
+struct PassOptions {
+  Sharding sharding;
+  AttentionKernel attention = AttentionKernel::kFlash;
+  bool logits_for_every_token = false;  // training takes the loss at every position
+};
+
 // Work that is linear in the context length t.
 struct Work {
   core::Ops tensor_ops;  // on the tensor units, in the op's format
@@ -49,7 +77,9 @@ struct Op {
   std::string name;  // "qkv_proj"
   OpKind kind = OpKind::kGemm;
   core::NumberFormat format = core::NumberFormat::kBF16;  // tensor-unit format
-  int64_t repeat = 1;  // identical instances in one pass (layers)
+  Phase phase = Phase::kForward;
+  int64_t repeat = 1;  // identical instances in the graph (layers, micro-batches)
+  bool per_layer = true;  // false for the embedding, the final norm and the LM head
   // GEMM shape (M x K) * (K x N), for reports and later tiers; 0 otherwise.
   int64_t m = 0, n = 0, k = 0;
   // A grouped GEMM runs `groups` independent problems of that shape per
@@ -70,6 +100,11 @@ struct Graph {
   [[nodiscard]] Work total(int64_t context = 0) const;
 };
 
+// A forward pass over `batch` sequences of `new_tokens` tokens each: in
+// decode, one new token per sequence attending to a growing cache.
+[[nodiscard]] Graph forward_graph(const ModelSpec& model, const Formats& formats, int64_t batch, int64_t new_tokens,
+                                  bool decode, const PassOptions& options = {});
+
 // The prefill of `batch` prompts of `prompt_length` tokens: every layer over
 // every prompt token, causal attention, KV cache written, logits for the
 // last token of each prompt.
@@ -78,6 +113,19 @@ struct Graph {
 // One decode step: one new token for each of `batch` sequences, attention
 // over a context of t tokens.
 [[nodiscard]] Graph decode_graph(const ModelSpec& model, const ServeScenario& scenario);
+
+// What serving a scenario keeps in memory: the weights, the KV cache of the
+// whole batch at full context (prompt + output), and the largest live
+// activation set of a prefill layer.
+struct ServingMemory {
+  core::Bytes weights;
+  core::Bytes kv_cache;
+  core::Bytes activations;
+  core::Bytes per_sequence;  // cache and activations of one more sequence
+
+  [[nodiscard]] core::Bytes total() const { return weights + kv_cache + activations; }
+};
+[[nodiscard]] ServingMemory serving_memory(const ModelSpec& model, const ServeScenario& scenario);
 
 // Bytes of the weights and of the KV cache per token, in the scenario's formats.
 [[nodiscard]] core::Bytes weight_bytes(const ModelSpec& model, const Formats& formats);

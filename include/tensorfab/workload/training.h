@@ -15,6 +15,7 @@
 #include "tensorfab/config/load.h"
 #include "tensorfab/core/number_format.h"
 #include "tensorfab/core/units.h"
+#include "tensorfab/workload/graph.h"
 #include "tensorfab/workload/model.h"
 
 namespace tfab::workload {
@@ -26,11 +27,6 @@ enum class Recompute {
 };
 [[nodiscard]] std::string_view name(Recompute r);
 
-// How attention kernels treat the causal mask: flash-style kernels skip the
-// masked half of the score matrix; older dense kernels compute all of it
-// (as Megatron-LM did in the runs used for validation).
-enum class AttentionKernel { kFlash, kDense };
-[[nodiscard]] std::string_view name(AttentionKernel k);
 
 struct Parallelism {
   int64_t tensor = 1;          // TP: splits each layer's matrices
@@ -98,6 +94,25 @@ struct TrainingMemory {
 // Memory per chip on the first pipeline stage (the fullest under 1F1B:
 // it holds activations for `pipeline` micro-batches in flight).
 [[nodiscard]] TrainingMemory training_memory(const ModelSpec& model, const TrainScenario& scenario);
+
+// One chip's work in one optimizer step, on the first pipeline stage: every
+// micro-batch's forward and backward pass over the stage's layers (tensor-,
+// sequence- and expert-parallel shares), the recomputation the scenario asks
+// for, and the optimizer update of the chip's parameters. Ops are tagged
+// with their phase; repeat counts include the micro-batches. The embedding
+// and the LM head are included once, as if first and last stage were one,
+// so that a single-stage layout is exact.
+//
+// Backward passes (Narayanan et al. 2021 §5.1: backward = 2 x forward for
+// GEMMs): each GEMM gives a data-gradient and a weight-gradient GEMM of the
+// same size; flash attention's backward recomputes the scores, 5 matmuls to
+// the forward's 2 (Dao 2023, FlashAttention-2 §3.1.2), a dense kernel's
+// reuses the stored scores, 4 to 2; vector ops read their input and the
+// incoming gradient and write one gradient.
+[[nodiscard]] Graph training_graph(const ModelSpec& model, const TrainScenario& scenario);
+
+// Tokens one chip's training graph processes per step.
+[[nodiscard]] double tokens_per_chip_step(const TrainScenario& scenario);
 
 enum class CollectiveKind { kAllReduce, kReduceScatter, kAllGather, kAllToAll, kSendRecv };
 [[nodiscard]] std::string_view name(CollectiveKind k);
