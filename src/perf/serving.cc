@@ -32,21 +32,37 @@ core::Result<ServingResult> evaluate_serving(const hw::ChipSpec& chip, const wor
 
   const workload::Graph prefill = workload::prefill_graph(model, s);
   r.prefill_ops = cost_ops(*roof, chip, prefill, 0);
-  for (const auto& c : r.prefill_ops) r.time_to_first_token += c.time * static_cast<double>(c.repeat);
-
-  // Decode step k (1-based) attends over prompt + k tokens; sum every step
-  // exactly, without stepping through them.
   const workload::Graph decode = workload::decode_graph(model, s);
   const int64_t first = s.prompt_length + 1, last = s.prompt_length + s.output_length;
-  for (const auto& op : decode.ops) {
-    r.decode_time += time_over_contexts(*roof, op, first, last) * static_cast<double>(op.repeat);
-  }
   r.decode_ops = cost_ops(*roof, chip, decode, (first + last) / 2);
-
   const double outputs = static_cast<double>(s.output_length), batch = static_cast<double>(s.batch);
-  r.time_per_output_token = r.decode_time / outputs;
-  r.output_tokens_per_s = batch * outputs / (r.time_to_first_token + r.decode_time).base();
-  r.decode_tokens_per_s = batch / r.time_per_output_token.base();
+
+  if (s.batching == workload::Batching::kContinuous) {
+    workload::ServeScenario one = s;
+    one.batch = 1;
+    for (const auto& c : cost_ops(*roof, chip, workload::prefill_graph(model, one), 0)) {
+      r.time_to_first_token += c.time * static_cast<double>(c.repeat);
+    }
+    core::Time step;
+    for (const auto& op : decode.ops) {
+      const workload::Work mean = op.fixed + op.per_context_token * ((static_cast<double>(first + last)) / 2);
+      step += roof->time(mean) * static_cast<double>(op.repeat);
+    }
+    r.time_per_output_token = step + r.time_to_first_token * (batch / outputs);
+    r.decode_time = r.time_per_output_token * outputs;
+    r.output_tokens_per_s = batch / r.time_per_output_token.base();
+    r.decode_tokens_per_s = batch / step.base();
+  } else {
+    for (const auto& c : r.prefill_ops) r.time_to_first_token += c.time * static_cast<double>(c.repeat);
+    // Decode step k (1-based) attends over prompt + k tokens; sum every step
+    // exactly, without stepping through them.
+    for (const auto& op : decode.ops) {
+      r.decode_time += time_over_contexts(*roof, op, first, last) * static_cast<double>(op.repeat);
+    }
+    r.time_per_output_token = r.decode_time / outputs;
+    r.output_tokens_per_s = batch * outputs / (r.time_to_first_token + r.decode_time).base();
+    r.decode_tokens_per_s = batch / r.time_per_output_token.base();
+  }
   r.memory = memory_use(chip, model, s);
   return r;
 }

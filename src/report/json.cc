@@ -111,6 +111,7 @@ ordered_json to_json(const workload::ServeScenario& s) {
           {"batch", s.batch},
           {"prompt_length", s.prompt_length},
           {"output_length", s.output_length},
+          {"batching", workload::name(s.batching)},
           {"formats",
            {{"weights", core::name(s.formats.weights)},
             {"activations", core::name(s.formats.activations)},

@@ -45,9 +45,20 @@ Table ops_table(const std::vector<perf::OpCost>& ops) {
 }
 
 std::string describe(const workload::ServeScenario& s, std::string_view model_id) {
-  return fmt::format("{} · batch {} · prompt {} · output {} · weights {}, activations {}, KV cache {}", model_id,
-                     s.batch, s.prompt_length, s.output_length, core::name(s.formats.weights),
-                     core::name(s.formats.activations), core::name(s.formats.kv_cache));
+  return fmt::format("{} · {} batch {} · prompt {} · output {} · weights {}, activations {}, KV cache {}", model_id,
+                     workload::name(s.batching), s.batch, s.prompt_length, s.output_length,
+                     core::name(s.formats.weights), core::name(s.formats.activations),
+                     core::name(s.formats.kv_cache));
+}
+
+std::string serving_footnote(const workload::ServeScenario& s) {
+  const char* figures = s.batching == workload::Batching::kContinuous
+                            ? "Continuous batching, steady state: TTFT = prefill of one prompt; TPOT = decode step at the "
+                              "mean context plus the prefills arriving per step."
+                            : "Static batch: TTFT = prefill of the batch; TPOT = mean decode step.";
+  return fmt::format("Roofline tier: each op at the slowest of tensor, vector and memory time, at peak x measured "
+                     "efficiency. Per chip.\n{}\n",
+                     figures);
 }
 
 }  // namespace tfab::report

@@ -1,10 +1,18 @@
 #include "tensorfab/workload/scenario.h"
 
+#include <array>
 #include <vector>
 
 #include "tensorfab/config/reader.h"
 
 namespace tfab::workload {
+
+namespace {
+const std::array<std::string, 2> kBatchingNames{"static", "continuous"};
+}  // namespace
+
+std::string_view name(Batching b) { return kBatchingNames[static_cast<size_t>(b)]; }
+
 core::NumberFormat Formats::compute() const {
   return core::bits_per_element(weights) >= core::bits_per_element(activations) ? weights : activations;
 }
@@ -21,6 +29,9 @@ core::Result<ServeScenario> read_scenario(const config::Node& doc, const std::st
   s.batch = serve.required<int64_t>("batch", "concurrent sequences", config::Limits::between(1, 1e7)).value_or(1);
   s.prompt_length = serve.required<int64_t>("prompt_length", "tokens per prompt", tokens).value_or(1);
   s.output_length = serve.required<int64_t>("output_length", "generated tokens per sequence", tokens).value_or(1);
+  if (auto b = serve.choice("batching", "static or continuous", kBatchingNames, false)) {
+    s.batching = *b == "continuous" ? Batching::kContinuous : Batching::kStatic;
+  }
 
   config::MapReader formats = serve.child("formats", "number formats", /*is_required=*/false);
   s.formats.weights = formats.number_format("weights", "format the weights are stored in", s.formats.weights);

@@ -119,3 +119,47 @@ TEST(Serving, EvaluationCostDoesNotGrowWithOutputLength) {
 
 }  // namespace
 }  // namespace tfab::perf
+
+namespace tfab::perf {
+namespace {
+
+TEST(Serving, ContinuousBatchingSteadyState) {
+  const auto h100 = chip("h100-sxm");
+  const auto m = model("llama-3.1-8b");
+  auto s = scenario(32, 1024, 256, core::NumberFormat::kBF16);
+  s.batching = workload::Batching::kContinuous;
+  auto r = evaluate_serving(h100, m, s);
+  ASSERT_TRUE(r.ok());
+  // TTFT is one prompt's prefill, not the batch's.
+  auto one = s;
+  one.batch = 1;
+  one.batching = workload::Batching::kStatic;
+  auto single = evaluate_serving(h100, m, one);
+  ASSERT_TRUE(single.ok());
+  EXPECT_NEAR(r->time_to_first_token.base(), single->time_to_first_token.base(), 1e-12);
+  // Each step carries batch/output prompts of prefill on top of the decode step.
+  const double prefill_share = r->time_to_first_token.base() * 32 / 256;
+  EXPECT_NEAR(r->time_per_output_token.base() - 32 / r->decode_tokens_per_s, prefill_share, 1e-12);
+  EXPECT_NEAR(r->output_tokens_per_s, 32 / r->time_per_output_token.base(), 1e-9);
+  // The mean context is that of a static run's middle step: the decode
+  // steps cost the same on average, and all steps are full, so continuous
+  // batching with these lengths serves at least as many tokens per second.
+  auto static_run = evaluate_serving(h100, m, scenario(32, 1024, 256, core::NumberFormat::kBF16));
+  ASSERT_TRUE(static_run.ok());
+  EXPECT_NEAR(32 / r->decode_tokens_per_s, static_run->time_per_output_token.base(),
+              0.01 * static_run->time_per_output_token.base());
+}
+
+TEST(Serving, BatchingIsValidated) {
+  auto doc = config::parse_document("serve:\n  batch: 4\n  prompt_length: 10\n  output_length: 10\n  batching: continous\n",
+                                    "s.yaml");
+  ASSERT_TRUE(doc.ok());
+  auto s = workload::read_scenario(*doc, "s");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.errors().front().str(),
+            "error: s.yaml:5:13: serve.batching: unknown value 'continous'; expected one of: static, continuous "
+            "(did you mean 'continuous'?)");
+}
+
+}  // namespace
+}  // namespace tfab::perf

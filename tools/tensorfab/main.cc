@@ -60,9 +60,8 @@ int run_study(const config::Catalog& catalog, const api::StudyRequest& request, 
     return kOk;
   }
   std::cout << "Serving " << report::describe(rows.front().serving.scenario, request.model) << "\n\n"
-            << table.render_text()
-            << "\nRoofline tier: each op at the slowest of tensor, vector and memory time, at peak x measured "
-               "efficiency.\nPer chip, static batch; TTFT = prefill of the batch; TPOT = mean decode step.\n";
+            << table.render_text() << "\n"
+            << report::serving_footnote(rows.front().serving.scenario);
   return kOk;
 }
 

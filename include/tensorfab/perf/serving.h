@@ -24,6 +24,12 @@ struct MemoryUse {
   [[nodiscard]] core::Bytes total() const { return weights + kv_cache + activations; }
 };
 
+// Static batching: TTFT is the prefill of the whole batch, TPOT the mean
+// decode step. Continuous batching (steady state): TTFT is the prefill of
+// one prompt, ignoring queueing; each decode step also prefills the
+// batch/output prompts that replace the sequences finishing in it, and runs
+// at the mean context prompt + (output + 1)/2, exactly, since a batched
+// step's work is linear in the sum of its sequences' contexts.
 struct ServingResult {
   std::string chip_id;
   std::string model_id;

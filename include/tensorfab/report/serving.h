@@ -22,7 +22,10 @@ struct ServingRow {
 // One row per operator: time, work, what bounds it.
 [[nodiscard]] Table ops_table(const std::vector<perf::OpCost>& ops);
 
-// "llama-3.1-70b · batch 16 · prompt 2048 · output 512 · fp8 weights, ..."
+// "llama-3.1-70b · static batch 16 · prompt 2048 · output 512 · weights fp8, ..."
 [[nodiscard]] std::string describe(const workload::ServeScenario& s, std::string_view model_id);
+
+// What the serving figures mean, for the foot of a table.
+[[nodiscard]] std::string serving_footnote(const workload::ServeScenario& s);
 
 }  // namespace tfab::report

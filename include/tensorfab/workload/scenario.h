@@ -20,11 +20,19 @@ struct Formats {
   [[nodiscard]] core::NumberFormat compute() const;
 };
 
+// Static batching prefills the whole batch together, then decodes it to the
+// end. Continuous batching is a steady state: `batch` sequences decode at
+// once and each that finishes is replaced straight away by a new prompt, so
+// contexts are spread evenly over their range; lengths are then means.
+enum class Batching { kStatic, kContinuous };
+[[nodiscard]] std::string_view name(Batching b);
+
 struct ServeScenario {
   std::string name;           // the file's id, or "default"
   int64_t batch = 1;          // concurrent sequences
-  int64_t prompt_length = 1;  // tokens per prompt
-  int64_t output_length = 1;  // generated tokens per sequence
+  int64_t prompt_length = 1;  // tokens per prompt (mean, when continuous)
+  int64_t output_length = 1;  // generated tokens per sequence (mean, when continuous)
+  Batching batching = Batching::kStatic;
   Formats formats;
 };
 
