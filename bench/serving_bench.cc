@@ -3,16 +3,13 @@
 #include <benchmark/benchmark.h>
 
 #include "tensorfab/api/api.h"
-#include "tensorfab/core/version.h"
+#include "support/shipped.h"
 
 namespace {
 
 using namespace tfab;
 
-const config::Catalog& shipped() {
-  static const config::Catalog kCatalog(core::kSourceDataDir);
-  return kCatalog;
-}
+using testing::shipped;
 
 // One chip, one model, one scenario, inputs already loaded: the inner loop
 // of a design-space sweep.

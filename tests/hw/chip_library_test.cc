@@ -7,7 +7,7 @@
 #include <map>
 #include <sstream>
 
-#include "tensorfab/core/version.h"
+#include "support/shipped.h"
 #include "tensorfab/hw/chip.h"
 
 namespace tfab::hw {
@@ -16,10 +16,7 @@ namespace {
 using namespace core::literals;
 namespace fs = std::filesystem;
 
-const config::Catalog& shipped() {
-  static const config::Catalog kCatalog(core::kSourceDataDir);
-  return kCatalog;
-}
+using testing::shipped;
 
 // tests/hw/published/*.csv: chip,bf16_dense,fp8_dense,memory_bandwidth,memory_capacity,source
 struct Published {

@@ -5,17 +5,14 @@
 #include <filesystem>
 #include <fstream>
 
-#include "tensorfab/core/version.h"
+#include "support/shipped.h"
 
 namespace tfab::hw {
 namespace {
 
 using namespace core::literals;
 
-const config::Catalog& shipped() {
-  static const config::Catalog kCatalog(core::kSourceDataDir);
-  return kCatalog;
-}
+using testing::shipped;
 
 std::string write_temp(const std::string& name, const std::string& text) {
   auto path = std::filesystem::temp_directory_path() / name;

@@ -4,17 +4,14 @@
 
 #include <random>
 
-#include "tensorfab/core/version.h"
+#include "support/shipped.h"
 
 namespace tfab::perf {
 namespace {
 
 using namespace core::literals;
 
-const config::Catalog& shipped() {
-  static const config::Catalog kCatalog(core::kSourceDataDir);
-  return kCatalog;
-}
+using testing::shipped;
 
 hw::ChipSpec chip(const std::string& id) { return hw::load_chip(shipped(), id).value(); }
 workload::ModelSpec model(const std::string& id) { return workload::load_model(shipped(), id).value(); }

@@ -4,15 +4,12 @@
 
 #include <cmath>
 
-#include "tensorfab/core/version.h"
+#include "support/shipped.h"
 
 namespace tfab::workload {
 namespace {
 
-const config::Catalog& shipped() {
-  static const config::Catalog kCatalog(core::kSourceDataDir);
-  return kCatalog;
-}
+using testing::shipped;
 
 ModelSpec model(const std::string& id) {
   auto m = load_model(shipped(), id);

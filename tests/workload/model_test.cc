@@ -4,16 +4,13 @@
 
 #include <cmath>
 
-#include "tensorfab/core/version.h"
+#include "support/shipped.h"
 #include "tensorfab/workload/graph.h"
 
 namespace tfab::workload {
 namespace {
 
-const config::Catalog& shipped() {
-  static const config::Catalog kCatalog(core::kSourceDataDir);
-  return kCatalog;
-}
+using testing::shipped;
 
 ModelSpec model(const std::string& id) {
   auto m = load_model(shipped(), id);

@@ -2,15 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include "tensorfab/core/version.h"
+#include "support/shipped.h"
 
 namespace tfab::workload {
 namespace {
 
-const config::Catalog& shipped() {
-  static const config::Catalog kCatalog(core::kSourceDataDir);
-  return kCatalog;
-}
+using testing::shipped;
 
 // GPT-3 175B shapes (Brown et al. 2020, Table 2.1) as Megatron-LM trains it.
 ModelSpec gpt3_shapes() {
