@@ -95,6 +95,7 @@ std::vector<std::string> list(const config::Catalog& catalog, std::string_view k
 
 core::Result<std::vector<hw::ChipSpec>> chips(const config::Catalog& catalog, const std::vector<std::string>& ids,
                                               const config::Overrides& overrides) {
+  if (ids.empty()) return core::bad_input("no chip given", "chips");
   auto routed = route(overrides);
   if (!routed) return routed.errors();
   if (!routed->model.empty() || !routed->scenario.empty()) {
@@ -122,6 +123,7 @@ core::Result<EvalResult> eval(const config::Catalog& catalog, const EvalRequest&
 }
 
 core::Result<StudyResult> study(const config::Catalog& catalog, const StudyRequest& request) {
+  if (request.chips.empty()) return core::bad_input("no chip to evaluate", "chips");
   auto overrides = route(request.overrides);
   if (!overrides) return overrides.errors();
   core::Diagnostics errors;
