@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <fmt/format.h>
+
 namespace tfab::perf {
 
 MemoryUse memory_use(const hw::ChipSpec& chip, const workload::ModelSpec& model,
@@ -62,6 +64,15 @@ core::Result<ServingResult> evaluate_serving(const hw::ChipSpec& chip, const wor
     r.time_per_output_token = r.decode_time / outputs;
     r.output_tokens_per_s = batch * outputs / (r.time_to_first_token + r.decode_time).base();
     r.decode_tokens_per_s = batch / r.time_per_output_token.base();
+  }
+  // Rates far outside anything real (1e-300 FLOP/s, 1e300 B/s) can overflow
+  // the times or round them to zero; say so rather than print inf or nan.
+  for (core::Time t : {r.time_to_first_token, r.time_per_output_token}) {
+    if (!std::isfinite(t.base()) || t.base() <= 0) {
+      return core::bad_input(fmt::format("chip '{}' gives a time of {} s for this model; its rates are out of any "
+                                         "meaningful range",
+                                         chip.id, t.base()));
+    }
   }
   r.memory = memory_use(chip, model, s);
   return r;

@@ -21,7 +21,8 @@ Table serving_table(std::span<const ServingRow> rows, size_t baseline) {
         core::format(c.memory.bandwidth()),
         core::format(r.time_to_first_token),
         core::format(r.time_per_output_token),
-        fmt::format("{:.0f}", r.output_tokens_per_s),
+        r.output_tokens_per_s < 1e7 ? fmt::format("{:.0f}", r.output_tokens_per_s)
+                                    : fmt::format("{:.3g}", r.output_tokens_per_s),
         fmt::format("{}", r.memory.max_batch),
         r.memory.fits ? "yes" : fmt::format("no ({} > {})", core::format(r.memory.total()),
                                              core::format(r.memory.capacity)),
