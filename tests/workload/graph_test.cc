@@ -32,6 +32,8 @@ const Op& find(const Graph& g, const std::string& name) {
   static const Op kNone;
   return kNone;
 }
+// The op lives in its graph: a temporary graph would leave it dangling.
+const Op& find(const Graph&& g, const std::string& name) = delete;
 
 bool contains(const Graph& g, const std::string& name) {
   for (const auto& op : g.ops) {
@@ -105,7 +107,8 @@ TEST(Graph, DecodeReadsTheExpertsItsTokensTouch) {
   const ModelSpec m = model("mixtral-8x7b");
   const double expert_gate_up_bytes = 4096.0 * 2 * 14336 * 2;  // bf16
   for (int64_t batch : {1, 4, 64}) {
-    const Op& op = find(decode_graph(m, serve(batch, 1)), "expert_gate_up_proj");
+    const Graph g = decode_graph(m, serve(batch, 1));
+    const Op& op = find(g, "expert_gate_up_proj");
     const double touched = 8 * (1 - std::pow(1 - 2.0 / 8, static_cast<double>(batch)));
     EXPECT_NEAR(op.groups, touched, 1e-12) << batch;
     const double activations = static_cast<double>(batch) * 2 * (4096 + 2 * 14336) * 2;
@@ -117,7 +120,8 @@ TEST(Graph, DecodeReadsTheExpertsItsTokensTouch) {
   // Batch 1, top-2: each touched expert gets one token.
   EXPECT_EQ(find(decode_graph(m, serve(1, 1)), "expert_gate_up_proj").m, 1);
   // A long prefill touches all 8 experts, each with tokens x 2 / 8 rows on average.
-  const Op& prefill = find(prefill_graph(m, serve(1, 4096)), "expert_gate_up_proj");
+  const Graph prefill_pass = prefill_graph(m, serve(1, 4096));
+  const Op& prefill = find(prefill_pass, "expert_gate_up_proj");
   EXPECT_DOUBLE_EQ(prefill.groups, 8.0);
   EXPECT_EQ(prefill.m, 1024);
 }
