@@ -32,8 +32,7 @@ const Op& find(const Graph& g, const std::string& name) {
   static const Op kNone;
   return kNone;
 }
-// The op lives in its graph: a temporary graph would leave it dangling.
-const Op& find(const Graph&& g, const std::string& name) = delete;
+// The op lives in its graph: keep the graph alive while holding the reference.
 
 bool contains(const Graph& g, const std::string& name) {
   for (const auto& op : g.ops) {
