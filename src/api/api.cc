@@ -154,17 +154,20 @@ core::Diagnostics check(const config::Catalog& catalog, const std::vector<std::s
     // Arguments are paths here, never catalog ids.
     const std::string file = name.find('/') == std::string::npos ? "./" + name : name;
     std::string what = kind.value_or("");
-    if (what.empty()) {
-      // A model is a config.json; a scenario has a `serve:` map; the rest are chips.
+    if (what.empty() || what == "scenario") {
+      // A model is a config.json; a scenario holds `serve:` or `train:`; the rest are chips.
       auto doc = config::load_document(file);
       if (!doc) {
         append(errors, doc.errors());
         continue;
       }
-      what = std::filesystem::path(file).extension() == ".json" ? "model"
-             : doc->find("serve") != nullptr                     ? "scenario"
-             : doc->find("train") != nullptr                     ? "training scenario"
-                                                                 : "chip";
+      const bool training = doc->find("train") != nullptr;
+      if (what.empty()) {
+        what = std::filesystem::path(file).extension() == ".json" ? "model"
+               : training || doc->find("serve") != nullptr         ? "scenario"
+                                                                   : "chip";
+      }
+      if (what == "scenario" && training) what = "training scenario";
     }
     core::Diagnostics found;
     if (what == "chip") {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -133,12 +134,21 @@ TEST(Cli, ListsShippedChipsAndModels) {
   EXPECT_NE(models.out.find("llama-3.1-405b\nllama-3.1-70b\nllama-3.1-8b\n"), std::string::npos) << models.out;
 }
 
-TEST(Cli, ChecksShippedFiles) {
-  Outcome r = tensorfab(std::string("check ") + TFAB_DATA_DIR "/chips/h100-sxm.yaml " TFAB_DATA_DIR
-                    "/chips/seed-2nm.yaml " TFAB_DATA_DIR "/models/llama-3.1-70b.json " TFAB_DATA_DIR
-                    "/scenarios/serve-default.yaml");
+TEST(Cli, ChecksEveryShippedFile) {
+  std::string args = "check";
+  size_t count = 0;
+  for (const char* kind : {"chips", "models", "scenarios"}) {
+    std::vector<fs::path> files;
+    for (const auto& f : fs::directory_iterator(fs::path(TFAB_DATA_DIR) / kind)) files.push_back(f.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) args += " " + f.string();
+    count += files.size();
+  }
+  Outcome r = tensorfab(args);
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(r.out, "ok: 4 files valid\n");
+  EXPECT_EQ(r.out, "ok: " + std::to_string(count) + " files valid\n");
+  Outcome as_scenario = tensorfab(std::string("check --as scenario ") + TFAB_DATA_DIR "/scenarios/train-gpt3-175b.yaml");
+  EXPECT_EQ(as_scenario.code, 0) << as_scenario.err;
 }
 
 TEST(Cli, EvalJsonCarriesUnitsAndVersion) {
