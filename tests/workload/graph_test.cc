@@ -11,11 +11,7 @@ namespace {
 
 using testing::shipped;
 
-ModelSpec model(const std::string& id) {
-  auto m = load_model(shipped(), id);
-  EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.errors().front().str());
-  return m.ok() ? m.value() : ModelSpec{};
-}
+ModelSpec model(const std::string& id) { return testing::shipped_model(id); }
 
 ServeScenario serve(int64_t batch, int64_t prompt) {
   ServeScenario s;

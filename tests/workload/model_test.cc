@@ -12,11 +12,7 @@ namespace {
 
 using testing::shipped;
 
-ModelSpec model(const std::string& id) {
-  auto m = load_model(shipped(), id);
-  EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.errors().front().str());
-  return m.ok() ? m.value() : ModelSpec{};
-}
+ModelSpec model(const std::string& id) { return testing::shipped_model(id); }
 
 // Published parameter counts: 8.03 B and 70.6 B (Meta's Llama 3.1 model
 // card), 405.9 B (huggingface.co/meta-llama/Llama-3.1-405B safetensors total).
