@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "support/shipped.h"
+#include "support/shipped_model.h"
 
 namespace tfab::workload {
 namespace {
