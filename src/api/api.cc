@@ -186,12 +186,17 @@ core::Diagnostics check(const config::Catalog& catalog, const std::vector<std::s
 
 nlohmann::ordered_json to_json(const EvalResult& result, bool with_ops) {
   return {{"tool", report::tool_info()},
+          {"model", {{"id", result.model.id}, {"fingerprint", result.model.fingerprint}}},
           {"chip", report::to_json(result.chip)},
           {"result", report::to_json(result.serving, with_ops)}};
 }
 
 nlohmann::ordered_json to_json(const StudyResult& result) {
   nlohmann::ordered_json j = {{"tool", report::tool_info()}};
+  if (!result.rows.empty()) {
+    const auto& model = result.rows.front().model;
+    j["model"] = {{"id", model.id}, {"fingerprint", model.fingerprint}};
+  }
   j["chips"] = nlohmann::ordered_json::array();
   j["results"] = nlohmann::ordered_json::array();
   for (const auto& row : result.rows) {
@@ -289,6 +294,7 @@ nlohmann::ordered_json to_json(const ModelReport& r) {
   const auto& m = r.model;
   nlohmann::ordered_json j = {{"tool", report::tool_info()}};
   j["model"] = {{"id", m.id},
+                {"fingerprint", m.fingerprint},
                 {"model_type", m.model_type},
                 {"layers", m.layers},
                 {"hidden", m.hidden},

@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "tensorfab/core/hash.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -210,6 +212,38 @@ core::Result<Node> load_document(const std::string& path) {
   std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   if (in.bad()) return error_at({path, 0, 0}, "cannot be read");
   return parse_document(text, path);
+}
+
+namespace {
+
+// Length-prefixed, so that no two different trees serialise alike.
+void serialise(const Node& node, core::Fnv1a& hash) {
+  auto text = [&](std::string_view s) { hash.add(std::to_string(s.size())).add(":").add(s); };
+  switch (node.kind()) {
+    case Node::Kind::kNull: hash.add("n"); break;
+    case Node::Kind::kScalar: hash.add("s"); text(node.text()); break;
+    case Node::Kind::kSequence:
+      hash.add("[");
+      for (const auto& item : node.items()) serialise(item, hash);
+      hash.add("]");
+      break;
+    case Node::Kind::kMap:
+      hash.add("{");
+      for (const auto& e : node.entries()) {
+        text(e.key);
+        serialise(e.value, hash);
+      }
+      hash.add("}");
+      break;
+  }
+}
+
+}  // namespace
+
+std::string fingerprint(const Node& node) {
+  core::Fnv1a hash;
+  serialise(node, hash);
+  return hash.hex();
 }
 
 Node merge(Node base, const Node& over) {

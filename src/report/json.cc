@@ -65,6 +65,7 @@ ordered_json to_json(const hw::ChipSpec& chip) {
                                                      {"ops_per_cycle_per_unit", optional(f.ops_per_cycle_per_unit)}};
   }
   return {{"id", chip.id},
+          {"fingerprint", chip.fingerprint},
           {"name", chip.name},
           {"vendor", chip.vendor},
           {"process_node", chip.process_node},
@@ -108,6 +109,7 @@ ordered_json to_json(const hw::ChipSpec& chip) {
 
 ordered_json to_json(const workload::ServeScenario& s) {
   return {{"name", s.name},
+          {"fingerprint", s.fingerprint},
           {"batch", s.batch},
           {"prompt_length", s.prompt_length},
           {"output_length", s.output_length},

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <filesystem>
 #include <span>
 #include <vector>
 
@@ -381,11 +380,7 @@ core::Result<ModelSpec> read_model(const config::Node& doc, const std::string& i
 
 core::Result<ModelSpec> load_model(const config::Catalog& catalog, std::string_view id_or_path,
                                    const config::Overrides& overrides) {
-  auto path = catalog.locate("models", id_or_path);
-  if (!path) return path.errors();
-  auto doc = config::load_with_presets(catalog, "models", *path, overrides);
-  if (!doc) return doc.errors();
-  return read_model(*doc, std::filesystem::path(*path).stem().string());
+  return config::load_spec(catalog, "models", id_or_path, overrides, read_model);
 }
 
 }  // namespace tfab::workload

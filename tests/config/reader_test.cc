@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "tensorfab/config/load.h"
+#include "tensorfab/core/hash.h"
 
 namespace tfab::config {
 namespace {
@@ -118,6 +119,27 @@ TEST(Overrides, SetAndMerge) {
   EXPECT_FALSE(apply_override(merged, Override{"a.b=1"}).empty());  // a holds a value
   EXPECT_FALSE(apply_override(merged, Override{"noequals"}).empty());
   EXPECT_FALSE(apply_override(merged, Override{"m..z=1"}).empty());
+}
+
+}  // namespace
+}  // namespace tfab::config
+
+namespace tfab::config {
+namespace {
+
+TEST(Fingerprint, FollowsContentNotPositions) {
+  auto a = parse_document("a: 1\nm:\n  x: 2\n", "a.yaml");
+  auto b = parse_document("a:    1\nm: {x: 2}\n", "b.yaml");  // same content, other layout and file
+  auto c = parse_document("a: 1\nm:\n  x: 3\n", "c.yaml");
+  auto d = parse_document("m:\n  x: 2\na: 1\n", "d.yaml");  // other order
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok() && d.ok());
+  EXPECT_EQ(fingerprint(*a), fingerprint(*b));
+  EXPECT_NE(fingerprint(*a), fingerprint(*c));
+  EXPECT_NE(fingerprint(*a), fingerprint(*d));
+  EXPECT_EQ(fingerprint(*a).size(), 16u);
+  // FNV-1a 64 of the empty string is its offset basis.
+  EXPECT_EQ(core::Fnv1a().hex(), "cbf29ce484222325");
+  EXPECT_EQ(core::Fnv1a().add("a").hex(), "af63dc4c8601ec8c");  // published test vector
 }
 
 }  // namespace

@@ -39,7 +39,8 @@ class Catalog {
 
 // The whole road from a name to a validated spec: locate (id or path), load
 // with presets and overrides, then `read(doc, id)` where the id is the file
-// name without its extension.
+// name without its extension; the spec gets the fingerprint of the document
+// it was read from.
 template <class Read>
 auto load_spec(const Catalog& catalog, std::string_view kind, std::string_view id_or_path,
                const Overrides& overrides, Read read) -> decltype(read(std::declval<const Node&>(), std::string())) {
@@ -47,7 +48,9 @@ auto load_spec(const Catalog& catalog, std::string_view kind, std::string_view i
   if (!path) return path.errors();
   auto doc = load_with_presets(catalog, kind, *path, overrides);
   if (!doc) return doc.errors();
-  return read(*doc, std::filesystem::path(*path).stem().string());
+  auto spec = read(*doc, std::filesystem::path(*path).stem().string());
+  if (spec) spec.value().fingerprint = fingerprint(*doc);
+  return spec;
 }
 
 }  // namespace tfab::config

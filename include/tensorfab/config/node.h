@@ -62,6 +62,11 @@ struct Node::Entry {
 // is an error naming it.
 [[nodiscard]] core::Result<Node> load_document(const std::string& path);
 
+// A fingerprint of a tree's content (keys, values and their order, not
+// their file positions): the same input, however it was assembled from
+// presets and overrides, gives the same 16 hex digits.
+[[nodiscard]] std::string fingerprint(const Node& node);
+
 // Deep merge for presets: maps merge key by key, anything else in `over`
 // replaces what `base` had. Positions stay those of whoever wrote the value.
 [[nodiscard]] Node merge(Node base, const Node& over);

@@ -83,6 +83,7 @@ struct Efficiency {
 
 struct ChipSpec {
   std::string id;    // "h100-sxm": the file name
+  std::string fingerprint;  // of the resolved chip document (config::fingerprint)
   std::string name;  // "NVIDIA H100 SXM5 80GB"
   std::string vendor;
   std::string process_node;  // "tsmc-4n", "samsung-sf2"

@@ -57,6 +57,7 @@ struct LatentAttention {
 
 struct ModelSpec {
   std::string id;            // "llama-3.1-70b"
+  std::string fingerprint;   // of the resolved config document (config::fingerprint)
   std::string model_type;    // Hugging Face model_type: "llama"
   int64_t hidden = 0;        // d_model
   int64_t intermediate = 0;  // width of the dense MLP (for Mixtral, which has none, that of an expert)

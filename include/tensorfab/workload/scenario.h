@@ -29,6 +29,7 @@ enum class Batching { kStatic, kContinuous };
 
 struct ServeScenario {
   std::string name;           // the file's id, or "default"
+  std::string fingerprint;    // of the resolved scenario document (config::fingerprint)
   int64_t batch = 1;          // concurrent sequences
   int64_t prompt_length = 1;  // tokens per prompt (mean, when continuous)
   int64_t output_length = 1;  // generated tokens per sequence (mean, when continuous)

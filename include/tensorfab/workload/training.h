@@ -49,6 +49,7 @@ struct TrainFormats {
 
 struct TrainScenario {
   std::string name;
+  std::string fingerprint;  // of the resolved scenario document (config::fingerprint)
   int64_t global_batch = 1;     // sequences per optimizer step
   int64_t sequence_length = 1;  // tokens per sequence
   int64_t micro_batch = 1;      // sequences per micro-batch on one pipeline
