@@ -351,6 +351,34 @@ void read_gpt2(MapReader& r, const Node& doc, ModelSpec& m, core::Diagnostics& e
 
 }  // namespace
 
+namespace {
+
+// Parameter counts are whole numbers in int64; any real model is far below
+// this, and below it no product in the counts can overflow.
+constexpr double kMaxParams = 1e15;
+
+// An upper bound on the parameter count, in floating point so that absurd
+// sizes (which the per-key limits allow one at a time) cannot overflow.
+double parameter_bound(const ModelSpec& m) {
+  const double h = static_cast<double>(m.hidden), heads = static_cast<double>(m.heads);
+  double attention = h * static_cast<double>(m.heads + 2 * m.kv_heads) * static_cast<double>(m.head_dim) * 2;
+  if (m.mla) {
+    const auto& a = *m.mla;
+    const double ranks = static_cast<double>(a.q_lora_rank + a.kv_lora_rank + a.qk_rope_head_dim);
+    attention += h * ranks + ranks * heads * static_cast<double>(a.qk_head_dim() + a.v_head_dim) + heads * h *
+                                                                                                     static_cast<double>(a.v_head_dim);
+  }
+  double mlp = 3 * h * static_cast<double>(m.intermediate);
+  if (m.moe) {
+    mlp += static_cast<double>(m.moe->experts) * 3 * h * static_cast<double>(m.moe->expert_intermediate) +
+           3 * h * static_cast<double>(m.moe->shared_intermediate) + h * static_cast<double>(m.moe->experts);
+  }
+  return static_cast<double>(m.layers) * (attention + mlp + 4 * h) +
+         (2 * static_cast<double>(m.vocab) + static_cast<double>(m.learned_positions) + 2) * h;
+}
+
+}  // namespace
+
 core::Result<ModelSpec> read_model(const config::Node& doc, const std::string& id) {
   core::Diagnostics errors;
   MapReader r(doc, "", errors);
@@ -375,6 +403,13 @@ core::Result<ModelSpec> read_model(const config::Node& doc, const std::string& i
     read_dense(r, doc, m, errors);
   }
   if (!errors.empty()) return errors;
+  if (const double bound = parameter_bound(m); bound > kMaxParams) {
+    auto d = core::bad_input(fmt::format("the model has about {:.2g} parameters, more than the {:.0e} tensorfab "
+                                         "evaluates; check its sizes",
+                                         bound, kMaxParams));
+    d.location = doc.location();
+    return d;
+  }
   return m;
 }
 

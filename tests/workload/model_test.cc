@@ -299,3 +299,25 @@ TEST(Model, NullMeansUnset) {
 
 }  // namespace
 }  // namespace tfab::workload
+
+namespace tfab::workload {
+namespace {
+
+// Each size within its own limit, together beyond anything countable in
+// int64: an error, never an overflow.
+TEST(Model, AbsurdSizesAreRefused) {
+  auto doc = config::parse_document(
+      "{\"model_type\": \"mixtral\", \"hidden_size\": 1000000000, \"intermediate_size\": 1000000000,\n"
+      " \"num_hidden_layers\": 100000, \"num_attention_heads\": 100000, \"num_key_value_heads\": 100000,\n"
+      " \"vocab_size\": 1000000000, \"num_local_experts\": 100000, \"num_experts_per_tok\": 2, \"head_dim\": 1000}",
+      "huge.json");
+  ASSERT_TRUE(doc.ok());
+  auto m = read_model(*doc, "huge");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.errors().front().location.file, "huge.json");
+  EXPECT_NE(m.errors().front().message.find("parameters, more than the 1e+15"), std::string::npos)
+      << m.errors().front().message;
+}
+
+}  // namespace
+}  // namespace tfab::workload
