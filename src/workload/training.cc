@@ -16,6 +16,9 @@ const std::array<std::string, 3> kRecomputeNames{"none", "selective", "full"};
 const std::array<std::string, 2> kAttentionNames{"flash", "dense"};
 const std::array<std::string, 1> kOptimizers{"adam"};
 
+// Far beyond any cluster built; keeps every product of layout sizes in int64.
+constexpr double kMaxChips = 1e8;
+
 // Adam with mixed precision keeps an FP32 master copy and two FP32 moments
 // per parameter (Micikevicius et al. 2018; Rajbhandari et al. 2020, ZeRO §3).
 constexpr double kAdamStateBytes = 4 + 4 + 4;
@@ -89,6 +92,13 @@ core::Result<TrainScenario> read_train_scenario(const config::Node& doc, const s
   s.parallelism = read_parallelism(train.child("parallelism", "parallel layout", /*is_required=*/false));
   train.finish();
 
+  const Parallelism& p = s.parallelism;
+  const double chips = static_cast<double>(p.tensor) * static_cast<double>(p.pipeline) *
+                       static_cast<double>(p.data) * static_cast<double>(p.context);
+  if (errors.empty() && chips > kMaxChips) {
+    train.error(train.node(), "parallelism",
+                fmt::format("the layout spans {:.3g} chips; tensorfab models up to {:.0e}", chips, kMaxChips));
+  }
   if (errors.empty() && s.global_batch % (s.micro_batch * s.parallelism.data) != 0) {
     train.error(train.node(), "global_batch",
                 fmt::format("global_batch {} is not a multiple of micro_batch x data-parallel size ({} x {})",

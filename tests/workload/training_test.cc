@@ -133,6 +133,17 @@ TEST(TrainScenario, ReadsAndValidates) {
   EXPECT_NE(all.find("train.parallelism.zero: 4 is out of range"), std::string::npos) << all;
 }
 
+TEST(TrainScenario, ImpossiblyLargeLayoutsAreRefused) {
+  auto doc = config::parse_document(
+      "train:\n  global_batch: 1000000\n  sequence_length: 2048\n"
+      "  parallelism: {tensor: 1000000, pipeline: 1000000, data: 1000000}\n",
+      "t.yaml");
+  ASSERT_TRUE(doc.ok());
+  auto s = read_train_scenario(*doc, "t");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.errors().front().key_path, "train.parallelism");
+}
+
 TEST(TrainScenario, LayoutMustDivideTheModel) {
   const ModelSpec m = gpt3_shapes();
   TrainScenario s = megatron_layout(Recompute::kNone, false, 7);
