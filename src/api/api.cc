@@ -12,8 +12,7 @@
 namespace tfab::api {
 namespace {
 
-// Splits `--set` overrides by their first key: chip, model or scenario. A
-// scenario's keys live under `serve:` in its file.
+// Splits `--set` overrides by their first key: chip, model or scenario.
 struct Routed {
   config::Overrides chip, model, scenario;
 };
@@ -38,7 +37,7 @@ core::Result<Routed> route(const config::Overrides& overrides) {
     } else if (target == "model") {
       out.model.emplace_back(rest, o.origin);
     } else if (target == "scenario") {
-      out.scenario.emplace_back("serve." + rest, o.origin);
+      out.scenario.emplace_back(rest, o.origin);
     } else {
       auto d = bad(fmt::format("'{}' must start with chip., model. or scenario.", text));
       if (auto near = core::closest_match(target, kTargets)) d.notes.push_back(fmt::format("did you mean '{}.'?", *near));
@@ -50,6 +49,14 @@ core::Result<Routed> route(const config::Overrides& overrides) {
     }
   }
   if (!errors.empty()) return errors;
+  return out;
+}
+
+// A scenario's keys live under `serve:` or `train:` in its file; overrides
+// address them as `scenario.batch` either way.
+config::Overrides under(std::string_view root, const config::Overrides& overrides) {
+  config::Overrides out;
+  for (const auto& o : overrides) out.emplace_back(std::string(root) + "." + o.assignment, o.origin);
   return out;
 }
 
@@ -73,7 +80,7 @@ core::Result<Inputs> load_inputs(const config::Catalog& catalog, const std::stri
                                  const std::string& scenario_name, const Routed& o,
                                  core::Diagnostics& errors) {
   auto model = workload::load_model(catalog, model_name, o.model);
-  auto scenario = workload::load_scenario(catalog, scenario_name, o.scenario);
+  auto scenario = workload::load_scenario(catalog, scenario_name, under("serve", o.scenario));
   if (!model) append(errors, from_request(model.errors(), "model"));
   if (!scenario) append(errors, from_request(scenario.errors(), "scenario"));
   if (!model || !scenario) return errors;
@@ -233,27 +240,26 @@ core::Result<ModelReport> show_model(const config::Catalog& catalog, const Model
       append(errors, from_request(loaded.errors(), "chip"));
     }
   }
-  // A scenario file holds `serve:` or `train:`; overrides address its keys
-  // under `scenario.` either way.
-  std::optional<config::Node> scenario_doc;
-  std::string scenario_id;
+  // A scenario file (or the preset it builds on) holds `serve:` or `train:`.
+  std::optional<workload::ServeScenario> serve;
+  std::optional<workload::TrainScenario> train;
   if (request.scenario) {
-    auto path = catalog.locate("scenarios", *request.scenario);
-    if (!path) {
-      append(errors, from_request(path.errors(), "scenario"));
-    } else {
-      config::Overrides scenario_overrides;
-      auto doc = config::load_document(*path);
-      const std::string root = doc && doc->find("train") ? "train." : "serve.";
-      for (const auto& o : routed->scenario) {
-        scenario_overrides.emplace_back(root + o.assignment.substr(std::string("serve.").size()), o.origin);
-      }
-      auto merged = config::load_with_presets(catalog, "scenarios", *path, scenario_overrides);
-      if (merged) {
-        scenario_doc = std::move(merged).value();
-        scenario_id = std::filesystem::path(*path).stem().string();
+    auto doc = config::catalog_document(catalog, "scenarios", *request.scenario);
+    if (!doc) {
+      append(errors, from_request(doc.errors(), "scenario"));
+    } else if (doc->find("train") != nullptr) {
+      auto loaded = workload::load_train_scenario(catalog, *request.scenario, under("train", routed->scenario));
+      if (loaded) {
+        train = std::move(loaded).value();
       } else {
-        append(errors, merged.errors());
+        append(errors, loaded.errors());
+      }
+    } else {
+      auto loaded = workload::load_scenario(catalog, *request.scenario, under("serve", routed->scenario));
+      if (loaded) {
+        serve = std::move(loaded).value();
+      } else {
+        append(errors, loaded.errors());
       }
     }
   }
@@ -265,22 +271,18 @@ core::Result<ModelReport> show_model(const config::Catalog& catalog, const Model
   const workload::Formats bf16;
   report.kv_bytes_per_token_bf16 = workload::kv_bytes_per_token(*model, bf16);
   report.context = 2048;
-  if (scenario_doc && scenario_doc->find("train")) {
-    auto train = workload::read_train_scenario(*scenario_doc, scenario_id);
-    if (!train) return train.errors();
+  if (train) {
     if (auto layout = workload::check_layout(*model, *train); !layout.empty()) return layout;
     report.train = *train;
     report.context = train->sequence_length;
     report.training_memory = workload::training_memory(*model, *train);
-    // FLOPs of the whole model per token: one chip's step times the chips
-    // that split each token's work (tensor, pipeline, context).
+    // FLOPs of the whole model per token: one chip's step, times the chips
+    // that split each of its tokens' layers (tensor and pipeline groups).
     const auto& p = train->parallelism;
-    const double sharers = static_cast<double>(p.tensor * p.pipeline * p.context);
-    report.training_ops_per_token = workload::training_graph(*model, *train).total().tensor_ops * sharers /
-                                    (workload::tokens_per_chip_step(*train) * static_cast<double>(p.context));
-  } else if (scenario_doc) {
-    auto serve = workload::read_scenario(*scenario_doc, scenario_id);
-    if (!serve) return serve.errors();
+    report.training_ops_per_token = workload::training_graph(*model, *train).total().tensor_ops *
+                                    static_cast<double>(p.tensor * p.pipeline) /
+                                    workload::tokens_per_chip_step(*train);
+  } else if (serve) {
     report.serve = *serve;
     report.context = serve->prompt_length;
     report.serving_memory = workload::serving_memory(*model, *serve);

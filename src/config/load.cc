@@ -101,4 +101,10 @@ core::Result<Node> load_with_presets(const Catalog& catalog, std::string_view ki
   return tree;
 }
 
+core::Result<Node> catalog_document(const Catalog& catalog, std::string_view kind, std::string_view id_or_path) {
+  auto path = catalog.locate(kind, id_or_path);
+  if (!path) return path.errors();
+  return load_with_presets(catalog, kind, *path);
+}
+
 }  // namespace tfab::config

@@ -37,6 +37,11 @@ class Catalog {
                                                    const std::string& path,
                                                    const Overrides& overrides = {});
 
+// The document an id or path names, presets resolved, no overrides: for
+// looking at a document before choosing how to read it.
+[[nodiscard]] core::Result<Node> catalog_document(const Catalog& catalog, std::string_view kind,
+                                                  std::string_view id_or_path);
+
 // The whole road from a name to a validated spec: locate (id or path), load
 // with presets and overrides, then `read(doc, id)` where the id is the file
 // name without its extension; the spec gets the fingerprint of the document

@@ -37,8 +37,6 @@ struct Parallelism {
   int64_t virtual_stages = 1;  // interleaved schedule: model chunks per pipeline stage
   bool sequence_parallel = false;  // SP: shard norms and dropout over the TP group
   int zero_stage = 0;          // 0 none, 1 optimizer state, 2 + gradients, 3 + weights (FSDP)
-
-  [[nodiscard]] int64_t chips() const { return tensor * pipeline * data * context; }
 };
 
 struct TrainFormats {
