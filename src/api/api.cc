@@ -88,12 +88,21 @@ core::Result<Inputs> load_inputs(const config::Catalog& catalog, const std::stri
 }
 
 core::Result<EvalResult> eval_chip(const config::Catalog& catalog, const std::string& chip_name,
-                                   const Inputs& inputs, const Routed& o) {
+                                   const Inputs& inputs, const Routed& o, perf::Tier tier, bool sweep) {
   auto chip = hw::load_chip(catalog, chip_name, o.chip);
   if (!chip) return from_request(chip.errors(), "chip");
-  auto serving = perf::evaluate_serving(*chip, inputs.model, inputs.scenario);
+  auto created = perf::OpTimer::create(*chip, inputs.scenario.formats.compute(), tier);
+  if (!created) return created.errors();
+  perf::OpTimer timer = std::move(created).value();
+  auto serving = perf::evaluate_serving(timer, *chip, inputs.model, inputs.scenario);
   if (!serving) return serving.errors();
-  return EvalResult{*chip, inputs.model, std::move(serving).value()};
+  EvalResult result{*chip, inputs.model, std::move(serving).value(), {}};
+  if (sweep) {
+    auto points = perf::throughput_vs_batch(timer, *chip, inputs.model, inputs.scenario);
+    if (!points) return points.errors();
+    result.sweep = std::move(points).value();
+  }
+  return result;
 }
 
 }  // namespace
@@ -123,7 +132,7 @@ core::Result<std::vector<hw::ChipSpec>> chips(const config::Catalog& catalog, co
 }
 
 core::Result<EvalResult> eval(const config::Catalog& catalog, const EvalRequest& request) {
-  StudyRequest one{{request.chip}, request.model, request.scenario, request.overrides};
+  StudyRequest one{{request.chip}, request.model, request.scenario, request.overrides, request.tier, request.sweep};
   auto result = study(catalog, one);
   if (!result) return result.errors();
   return std::move(result->rows.front());
@@ -143,7 +152,7 @@ core::Result<StudyResult> study(const config::Catalog& catalog, const StudyReque
       }
       continue;
     }
-    auto row = eval_chip(catalog, chip, *inputs, *overrides);
+    auto row = eval_chip(catalog, chip, *inputs, *overrides, request.tier, request.sweep);
     if (row) {
       out.rows.push_back(std::move(row).value());
     } else {
@@ -195,7 +204,8 @@ nlohmann::ordered_json to_json(const EvalResult& result, bool with_ops) {
   return {{"tool", report::tool_info()},
           {"model", {{"id", result.model.id}, {"fingerprint", result.model.fingerprint}}},
           {"chip", report::to_json(result.chip)},
-          {"result", report::to_json(result.serving, with_ops)}};
+          {"result", report::to_json(result.serving, with_ops)},
+          {"throughput_vs_batch", report::to_json(result.sweep)}};
 }
 
 nlohmann::ordered_json to_json(const StudyResult& result) {

@@ -189,6 +189,17 @@ core::Result<ChipSpec> read_chip(const config::Node& doc, const std::string& id)
       efficiency.required<double>("tensor", "large-GEMM throughput / peak", Limits::fraction()).value_or(1.0);
   chip.efficiency.memory =
       efficiency.required<double>("memory", "streaming bandwidth / peak", Limits::fraction()).value_or(1.0);
+  const auto non_negative = Limits::at_least(0);
+  chip.efficiency.op_overhead =
+      efficiency.optional<core::Time>("op_overhead", "launch and synchronisation time per operator", non_negative)
+          .value_or(core::Time{});
+  chip.efficiency.link =
+      efficiency.optional<double>("link", "all-reduce bus bandwidth / scale-up bandwidth per direction",
+                                  Limits::fraction())
+          .value_or(1.0);
+  chip.efficiency.link_latency =
+      efficiency.optional<core::Time>("link_latency", "latency of one step of a ring collective", non_negative)
+          .value_or(core::Time{});
   efficiency.finish();
 
   top.finish();

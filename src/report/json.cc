@@ -12,6 +12,22 @@ ordered_json to_json(const workload::Work& w) {
   return {{"tensor_ops", quantity(w.tensor_ops)}, {"vector_ops", quantity(w.vector_ops)}, {"bytes", quantity(w.bytes)}};
 }
 
+}  // namespace
+
+ordered_json to_json(const std::vector<perf::BatchPoint>& points) {
+  ordered_json out = ordered_json::array();
+  for (const auto& p : points) {
+    out.push_back({{"batch", p.batch},
+                   {"time_to_first_token", quantity(p.time_to_first_token)},
+                   {"time_per_output_token", quantity(p.time_per_output_token)},
+                   {"output_tokens_per_s_per_chip", p.output_tokens_per_s_per_chip},
+                   {"fits", p.fits}});
+  }
+  return out;
+}
+
+namespace {
+
 ordered_json to_json(const std::vector<perf::OpCost>& ops) {
   ordered_json out = ordered_json::array();
   for (const auto& op : ops) {
@@ -21,7 +37,8 @@ ordered_json to_json(const std::vector<perf::OpCost>& ops) {
                    {"work", to_json(op.work)},
                    {"time", quantity(op.time)},
                    {"bound", perf::name(op.bound)},
-                   {"tensor_utilisation", op.tensor_utilisation}});
+                   {"tensor_utilisation", op.tensor_utilisation},
+                   {"mapping", op.mapping}});
   }
   return out;
 }
@@ -114,6 +131,12 @@ ordered_json to_json(const workload::ServeScenario& s) {
           {"prompt_length", s.prompt_length},
           {"output_length", s.output_length},
           {"batching", workload::name(s.batching)},
+          {"tensor_parallel", s.tensor_parallel},
+          {"latency",
+           {{"time_per_output_token", s.latency.time_per_output_token ? quantity(*s.latency.time_per_output_token)
+                                                                     : ordered_json()},
+            {"time_to_first_token",
+             s.latency.time_to_first_token ? quantity(*s.latency.time_to_first_token) : ordered_json()}}},
           {"formats",
            {{"weights", core::name(s.formats.weights)},
             {"activations", core::name(s.formats.activations)},
@@ -126,13 +149,16 @@ ordered_json to_json(const perf::ServingResult& r, bool with_ops) {
       {"chip", r.chip_id},
       {"model", r.model_id},
       {"scenario", to_json(r.scenario)},
-      {"tier", "roofline"},
+      {"tier", perf::name(r.tier)},
       {"compute_format", core::name(r.compute_format)},
       {"time_to_first_token", quantity(r.time_to_first_token)},
       {"time_per_output_token", quantity(r.time_per_output_token)},
       {"decode_time", quantity(r.decode_time)},
-      {"output_tokens_per_s_per_chip", r.output_tokens_per_s},
-      {"decode_tokens_per_s_per_chip", r.decode_tokens_per_s},
+      {"output_tokens_per_s", r.output_tokens_per_s},
+      {"output_tokens_per_s_per_chip", r.output_tokens_per_s_per_chip},
+      {"decode_tokens_per_s", r.decode_tokens_per_s},
+      {"batch_limited_by", perf::name(r.batch_limit)},
+      {"meets_latency", r.meets_latency},
       {"memory",
        {{"capacity", quantity(m.capacity)},
         {"weights", quantity(m.weights)},

@@ -5,7 +5,7 @@
 namespace tfab::report {
 
 Table serving_table(std::span<const ServingRow> rows, size_t baseline) {
-  std::vector<std::string> headers{"chip", "tensor peak", "HBM", "HBM BW", "TTFT", "TPOT", "tok/s/chip",
+  std::vector<std::string> headers{"chip", "tensor peak", "HBM", "HBM BW", "batch", "TTFT", "TPOT", "tok/s/chip",
                                    "max batch", "fits"};
   const bool compare = rows.size() > 1 && baseline < rows.size();
   if (compare) headers.push_back("vs " + rows[baseline].chip->id);
@@ -19,16 +19,19 @@ Table serving_table(std::span<const ServingRow> rows, size_t baseline) {
                     core::name(r.compute_format)),
         core::format(c.memory.capacity()),
         core::format(c.memory.bandwidth()),
+        fmt::format("{}{}", r.scenario.batch,
+                    r.batch_limit == perf::BatchLimit::kScenario ? "" : fmt::format(" ({})", perf::name(r.batch_limit))),
         core::format(r.time_to_first_token),
         core::format(r.time_per_output_token),
-        r.output_tokens_per_s < 1e7 ? fmt::format("{:.0f}", r.output_tokens_per_s)
-                                    : fmt::format("{:.3g}", r.output_tokens_per_s),
+        r.output_tokens_per_s_per_chip < 1e7 ? fmt::format("{:.0f}", r.output_tokens_per_s_per_chip)
+                                             : fmt::format("{:.3g}", r.output_tokens_per_s_per_chip),
         fmt::format("{}", r.memory.max_batch),
         r.memory.fits ? "yes" : fmt::format("no ({} > {})", core::format(r.memory.total()),
                                              core::format(r.memory.capacity)),
     };
     if (compare) {
-      cells.push_back(fmt::format("{:.2f}x", r.output_tokens_per_s / rows[baseline].result->output_tokens_per_s));
+      cells.push_back(fmt::format("{:.2f}x", r.output_tokens_per_s_per_chip /
+                                                 rows[baseline].result->output_tokens_per_s_per_chip));
     }
     t.add_row(std::move(cells));
   }
@@ -36,30 +39,56 @@ Table serving_table(std::span<const ServingRow> rows, size_t baseline) {
 }
 
 Table ops_table(const std::vector<perf::OpCost>& ops) {
-  Table t({"op", "kind", "x", "time", "tensor ops", "vector ops", "bytes", "bound", "tensor util"});
+  Table t({"op", "kind", "x", "time", "tensor ops", "vector ops", "bytes", "bound", "tensor util", "mapping"});
   for (const auto& op : ops) {
     t.add_row({op.name, std::string(workload::name(op.kind)), fmt::format("{}", op.repeat), core::format(op.time),
                core::format(op.work.tensor_ops), core::format(op.work.vector_ops), core::format(op.work.bytes),
-               std::string(perf::name(op.bound)), fmt::format("{:.1f}%", 100 * op.tensor_utilisation)});
+               std::string(perf::name(op.bound)), fmt::format("{:.1f}%", 100 * op.tensor_utilisation), op.mapping});
   }
   return t;
 }
 
 std::string describe(const workload::ServeScenario& s, std::string_view model_id) {
-  return fmt::format("{} · {} batch {} · prompt {} · output {} · weights {}, activations {}, KV cache {}", model_id,
-                     workload::name(s.batching), s.batch, s.prompt_length, s.output_length,
-                     core::name(s.formats.weights), core::name(s.formats.activations),
-                     core::name(s.formats.kv_cache));
+  std::string text = fmt::format("{} · {} batch {} · prompt {} · output {} · weights {}, activations {}, KV cache {}",
+                                 model_id, workload::name(s.batching), s.batch, s.prompt_length, s.output_length,
+                                 core::name(s.formats.weights), core::name(s.formats.activations),
+                                 core::name(s.formats.kv_cache));
+  if (s.tensor_parallel > 1) text += fmt::format(" · tensor parallel over {} chips", s.tensor_parallel);
+  if (s.latency.time_per_output_token) text += " · TPOT <= " + core::format(*s.latency.time_per_output_token);
+  if (s.latency.time_to_first_token) text += " · TTFT <= " + core::format(*s.latency.time_to_first_token);
+  return text;
 }
 
-std::string serving_footnote(const workload::ServeScenario& s) {
+std::string serving_footnote(const workload::ServeScenario& s, perf::Tier tier) {
   const char* figures = s.batching == workload::Batching::kContinuous
-                            ? "Continuous batching, steady state: TTFT = prefill of one prompt; TPOT = decode step at the "
-                              "mean context plus the prefills arriving per step."
+                            ? "Continuous batching, steady state: each step decodes the batch and prefills the prompts "
+                              "replacing finished sequences; TPOT = one step, TTFT = 1.5 steps. The batch is the "
+                              "scenario's, or less where memory or a latency bound limits it."
                             : "Static batch: TTFT = prefill of the batch; TPOT = mean decode step.";
-  return fmt::format("Roofline tier: each op at the slowest of tensor, vector and memory time, at peak x measured "
-                     "efficiency. Per chip.\n{}\n",
-                     figures);
+  const char* how = "";
+  switch (tier) {
+    case perf::Tier::kRoofline:
+      how = "Roofline tier: each op at the slowest of tensor, vector, memory and link time, at peak x measured "
+            "efficiency.";
+      break;
+    case perf::Tier::kTile:
+      how = "Tile tier: GEMMs tiled onto the chip's cores (padding, waves, split-K, blocked memory traffic), "
+            "attention padded to tiles, per-op overheads.";
+      break;
+    case perf::Tier::kCycle:
+      how = "Cycle tier: GEMMs simulated cycle by cycle on the chip's systolic arrays; other ops as the tile tier.";
+      break;
+  }
+  return fmt::format("{} Throughput per chip.\n{}\n", how, figures);
+}
+
+Table sweep_table(const std::vector<perf::BatchPoint>& points) {
+  Table t({"batch", "TTFT", "TPOT", "tok/s/chip", "fits"});
+  for (const auto& p : points) {
+    t.add_row({fmt::format("{}", p.batch), core::format(p.time_to_first_token), core::format(p.time_per_output_token),
+               fmt::format("{:.0f}", p.output_tokens_per_s_per_chip), p.fits ? "yes" : "no"});
+  }
+  return t;
 }
 
 }  // namespace tfab::report

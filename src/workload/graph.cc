@@ -20,6 +20,11 @@ using core::Ops;
 // subtracts, exponentiates, sums and rescales each score (5).
 constexpr double kNormOps = 4, kLayerNormOps = 7, kRopeOps = 3, kSiluMulOps = 5, kGeluOps = 9,
                  kSoftmaxOps = 5, kAddOps = 1;
+// Of those, one per element is a transcendental (the exp of softmax and
+// SiLU, the tanh of GELU), issued to the special-function units.
+constexpr double kExpOps = 1;
+
+constexpr double kStreamBytes = 2;  // 16-bit residual stream
 
 Ops ops(double n) { return Ops::from_base(n); }
 Bytes bytes(double n) { return Bytes::from_base(n); }
@@ -45,6 +50,7 @@ class GraphBuilder {
         compute_(f.compute()),
         w_(core::bytes_per_element(f.weights)),
         a_(core::bytes_per_element(f.activations)),
+        s_(std::max(a_, kStreamBytes)),
         kv_(core::bytes_per_element(f.kv_cache)),
         norm_ops_(m.norm == Norm::kLayer ? kLayerNormOps : kNormOps) {}
 
@@ -55,10 +61,10 @@ class GraphBuilder {
     Op op = make("embedding", OpKind::kGather, 1);
     const double h = real(m_.hidden);
     if (m_.learned_positions > 0) {
-      op.fixed.bytes = bytes(tokens * h * (2 * w_ + a_));
+      op.fixed.bytes = bytes(tokens * h * (2 * w_ + s_));
       op.fixed.vector_ops = ops(tokens * h * kAddOps);
     } else {
-      op.fixed.bytes = bytes(tokens * h * (w_ + a_));
+      op.fixed.bytes = bytes(tokens * h * (w_ + s_));
     }
     op.per_layer = false;
     graph_.ops.push_back(op);
@@ -115,19 +121,31 @@ class GraphBuilder {
     op.groups = groups;
     const double m = rows, cols = real(n), depth = real(k);
     op.fixed.tensor_ops = ops(2 * m * cols * depth * groups);
-    op.fixed.bytes = bytes((depth * cols * w_ + m * depth * a_ + m * cols * a_) * groups);
-    if (bias) {
-      op.fixed.vector_ops = ops(m * cols * kAddOps * groups);
-      op.fixed.bytes += bytes(cols * w_ * groups);
-    }
+    op.element_bytes = {a_, w_, s_};
+    op.weights = bytes((depth * cols * w_ + (bias ? cols * w_ : 0)) * groups);
+    op.fixed.bytes = op.weights + bytes((m * depth * a_ + m * cols * s_) * groups);
+    if (bias) op.fixed.vector_ops = ops(m * cols * kAddOps * groups);
     graph_.ops.push_back(op);
   }
 
-  // Reads `in` and writes `out` activation elements, `per_element` ops each (of `out`).
-  void vector(std::string name, double in, double out, double per_element, int64_t repeat) {
+  // The all-reduce that sums a row-parallel GEMM's partial outputs over the
+  // tensor group: `tokens` rows of the hidden width.
+  void all_reduce(std::string name, double tokens, int64_t repeat) {
+    if (!options_.collectives || t_ == 1) return;
+    Op op = make(std::move(name), OpKind::kCollective, repeat);
+    op.group = t_;
+    op.payload = bytes(tokens * real(m_.hidden) * s_);
+    graph_.ops.push_back(op);
+  }
+
+  // Reads `in` and writes `out` activation elements, `per_element` ops each
+  // (of `out`), `special_per_element` of them transcendental.
+  void vector(std::string name, double in, double out, double per_element, int64_t repeat,
+              double special_per_element = 0) {
     Op op = make(std::move(name), OpKind::kVector, repeat);
     op.fixed.vector_ops = ops(out * per_element);
-    op.fixed.bytes = bytes((in + out) * a_);
+    op.fixed.special_ops = ops(out * special_per_element);
+    op.fixed.bytes = bytes((in + out) * s_);
     graph_.ops.push_back(op);
   }
 
@@ -144,6 +162,7 @@ class GraphBuilder {
     }
     attention(batch, new_tokens, decode);
     gemm("o_proj", rows, m_.hidden, heads * m_.head_dim, layers, m_.output_bias);
+    all_reduce("attn_all_reduce", tokens, layers);
     vector("attn_residual", 2 * stream, stream, kAddOps, layers);
   }
 
@@ -165,13 +184,15 @@ class GraphBuilder {
   // per-context-token term.
   void attention(double batch, double queries, bool decode) {
     Op op = make("attention", OpKind::kAttention, m_.layers);
+    op.m = static_cast<int64_t>(queries) * (local_heads() / local_kv_heads());  // query rows per KV head
+    op.n = m_.head_dim;
     const double q_width = real(local_heads() * m_.head_dim);
     const double kv_width = real(2 * local_kv_heads() * m_.head_dim);
     const double tokens = batch * queries;
     const double heads = real(local_heads()), hd = real(m_.head_dim);
     // Q in, output out, new K and V written to the cache.
     op.fixed.bytes = bytes(tokens * (2 * q_width * a_ + kv_width * kv_));
-    Work per_pair{ops(4 * heads * hd), ops(kSoftmaxOps * heads), bytes(0)};  // QK^T and PV
+    Work per_pair{ops(4 * heads * hd), ops(kSoftmaxOps * heads), bytes(0), ops(kExpOps * heads)};  // QK^T and PV
     if (decode) {
       op.per_context_token = per_pair * (batch * queries);
       op.per_context_token.bytes = bytes(batch * kv_width * kv_);  // reading the cache
@@ -218,6 +239,7 @@ class GraphBuilder {
       latent_attention(batch, new_tokens, decode);
     }
     gemm("o_proj", rows, m_.hidden, heads * a.v_head_dim, layers);
+    all_reduce("attn_all_reduce", tokens, layers);
     vector("attn_residual", 2 * stream, stream, kAddOps, layers);
   }
 
@@ -232,6 +254,7 @@ class GraphBuilder {
   void latent_attention(double batch, double queries, bool decode) {
     const LatentAttention& a = *m_.mla;
     Op op = make("attention", OpKind::kAttention, m_.layers);
+    op.m = static_cast<int64_t>(queries) * local_heads();  // every head reads the one latent
     const double tokens = batch * queries, heads = real(local_heads());
     const double r = real(a.kv_lora_rank), p = real(a.qk_rope_head_dim);
     const double d_nope = real(a.qk_nope_head_dim), d_v = real(a.v_head_dim);
@@ -239,7 +262,7 @@ class GraphBuilder {
     if (decode) {
       // Absorbed query (latent and RoPE parts) in, latent output out, the new latent cached.
       op.fixed.bytes = bytes(tokens * (heads * (r + p) * a_ + heads * r * a_ + cached * kv_));
-      const Work per_pair{ops((2 * (r + p) + 2 * r) * heads), ops(kSoftmaxOps * heads), bytes(0)};
+      const Work per_pair{ops((2 * (r + p) + 2 * r) * heads), ops(kSoftmaxOps * heads), bytes(0), ops(kExpOps * heads)};
       op.per_context_token = per_pair * tokens;
       op.per_context_token.bytes = bytes(batch * cached * kv_);
     } else {
@@ -247,7 +270,7 @@ class GraphBuilder {
       // part per head, one shared RoPE key) and V of the prompt read back.
       op.fixed.bytes = bytes(tokens * (heads * (d_nope + p) * a_ + heads * d_v * a_ + cached * kv_) +
                              tokens * (heads * (d_nope + d_v) + p) * a_);
-      const Work per_pair{ops((2 * (d_nope + p) + 2 * d_v) * heads), ops(kSoftmaxOps * heads), bytes(0)};
+      const Work per_pair{ops((2 * (d_nope + p) + 2 * d_v) * heads), ops(kSoftmaxOps * heads), bytes(0), ops(kExpOps * heads)};
       const double pairs = batch * prompt_pairs(queries);
       op.fixed = op.fixed + per_pair * pairs;
       op.fixed.bytes += score_traffic(heads, pairs);
@@ -261,12 +284,13 @@ class GraphBuilder {
     const double ffn = real(width);
     if (m_.gated_mlp) {
       gemm("gate_up_proj", rows, 2 * width, m_.hidden, repeat, m_.mlp_bias);
-      vector("silu_mul", 2 * tokens * ffn, tokens * ffn, kSiluMulOps, repeat);
+      vector("silu_mul", 2 * tokens * ffn, tokens * ffn, kSiluMulOps, repeat, kExpOps);
     } else {
       gemm("up_proj", rows, width, m_.hidden, repeat, m_.mlp_bias);
-      vector("gelu", tokens * ffn, tokens * ffn, kGeluOps, repeat);
+      vector("gelu", tokens * ffn, tokens * ffn, kGeluOps, repeat, kExpOps);
     }
     gemm("down_proj", rows, m_.hidden, width, repeat, m_.mlp_bias);
+    all_reduce("mlp_all_reduce", tokens, repeat);
   }
 
   // The MoE MLP of the MoE layers. Every token is routed to top-k experts;
@@ -295,19 +319,20 @@ class GraphBuilder {
       // then top-k taken as k compare-and-select passes over them.
       Op op = make("router_topk", OpKind::kVector, moe_layers);
       op.fixed.vector_ops = ops(tokens * experts * (kSoftmaxOps + top_k));
-      op.fixed.bytes = bytes(tokens * (experts + 2 * top_k) * a_);  // logits in, weights and indices out
+      op.fixed.special_ops = ops(tokens * experts * kExpOps);
+      op.fixed.bytes = bytes(tokens * (experts + 2 * top_k) * s_);  // logits in, weights and indices out
       graph_.ops.push_back(op);
     }
     {
       Op op = make("moe_dispatch", OpKind::kGather, moe_layers);
-      op.fixed.bytes = bytes((tokens + routed) * h * a_);  // each token read once, written once per expert
+      op.fixed.bytes = bytes((tokens + routed) * h * s_);  // each token read once, written once per expert
       graph_.ops.push_back(op);
     }
     // Experts split their width over the tensor group too (expert tensor parallelism).
     const int64_t width = split(e.expert_intermediate);
     const double ffn = real(width);
     grouped_gemm("expert_gate_up_proj", rows_per_expert, 2 * width, m_.hidden, touched, moe_layers);
-    vector("expert_silu_mul", 2 * routed * ffn, routed * ffn, kSiluMulOps, moe_layers);
+    vector("expert_silu_mul", 2 * routed * ffn, routed * ffn, kSiluMulOps, moe_layers, kExpOps);
     grouped_gemm("expert_down_proj", rows_per_expert, m_.hidden, width, touched, moe_layers);
 
     double combine_inputs = routed * h, ops_per_output = 2 * top_k;  // multiply by the routing weight, add
@@ -315,7 +340,7 @@ class GraphBuilder {
       const int64_t shared_width = split(e.shared_intermediate);
       const double shared_ffn = real(shared_width);
       gemm("shared_gate_up_proj", rows, 2 * shared_width, m_.hidden, moe_layers);
-      vector("shared_silu_mul", 2 * tokens * shared_ffn, tokens * shared_ffn, kSiluMulOps, moe_layers);
+      vector("shared_silu_mul", 2 * tokens * shared_ffn, tokens * shared_ffn, kSiluMulOps, moe_layers, kExpOps);
       gemm("shared_down_proj", rows, m_.hidden, shared_width, moe_layers);
       if (e.shared_expert_gate) {
         gemm("shared_expert_gate", rows, 1, m_.hidden, moe_layers);
@@ -327,9 +352,10 @@ class GraphBuilder {
     {
       Op op = make("moe_combine", OpKind::kVector, moe_layers);
       op.fixed.vector_ops = ops(tokens * h * ops_per_output);
-      op.fixed.bytes = bytes((combine_inputs + tokens * h) * a_);
+      op.fixed.bytes = bytes((combine_inputs + tokens * h) * s_);
       graph_.ops.push_back(op);
     }
+    all_reduce("moe_all_reduce", tokens, moe_layers);
   }
 
   Op make(std::string name, OpKind kind, int64_t repeat) const {
@@ -346,6 +372,11 @@ class GraphBuilder {
   int64_t t_;  // tensor-parallel size
   core::NumberFormat compute_;
   double w_, a_, kv_;  // bytes per element
+  // Activations narrower than 16 bits are GEMM inputs only: the kernel that
+  // produces them quantises on the fly, while GEMM outputs, the residual
+  // stream, norms and all-reduces stay in 16-bit (as FP8 inference in
+  // TensorRT-LLM and vLLM, and Transformer Engine training, run).
+  double s_;
   double norm_ops_;    // per element of the model's norm
   Graph graph_;
 };
@@ -370,6 +401,7 @@ std::string_view name(OpKind kind) {
     case OpKind::kAttention: return "attention";
     case OpKind::kVector: return "vector";
     case OpKind::kGather: return "gather";
+    case OpKind::kCollective: return "collective";
   }
   return "gemm";
 }
@@ -388,12 +420,54 @@ Graph forward_graph(const ModelSpec& model, const Formats& formats, int64_t batc
   return b.take();
 }
 
+namespace {
+PassOptions serving_options(const ServeScenario& s) {
+  PassOptions options;
+  options.sharding.tensor = s.tensor_parallel;
+  options.collectives = true;
+  return options;
+}
+}  // namespace
+
 Graph prefill_graph(const ModelSpec& model, const ServeScenario& s) {
-  return forward_graph(model, s.formats, s.batch, s.prompt_length, /*decode=*/false);
+  return forward_graph(model, s.formats, s.batch, s.prompt_length, /*decode=*/false, serving_options(s));
 }
 
 Graph decode_graph(const ModelSpec& model, const ServeScenario& s) {
-  return forward_graph(model, s.formats, s.batch, 1, /*decode=*/true);
+  return forward_graph(model, s.formats, s.batch, 1, /*decode=*/true, serving_options(s));
+}
+
+Graph continuous_step_graph(const ModelSpec& model, const ServeScenario& s, std::optional<double> prompts_in_step) {
+  Graph step = decode_graph(model, s);
+  ServeScenario one = s;
+  one.batch = 1;
+  const Graph prompt = prefill_graph(model, one);
+  // Prompts started per step: every sequence lasts `output` steps, so batch
+  // / output of them finish (and are replaced) in each.
+  const double prompts = prompts_in_step.value_or(real(s.batch) / real(s.output_length));
+  for (const Op& p : prompt.ops) {
+    auto same = std::find_if(step.ops.begin(), step.ops.end(), [&](const Op& d) { return d.name == p.name; });
+    if (p.kind == OpKind::kAttention || same == step.ops.end()) {
+      Op extra = p;
+      if (p.kind == OpKind::kAttention) extra.name = "prefill_attention";
+      // Weights are read once a step, or in a fraction of the steps.
+      extra.fixed = extra.fixed * prompts;
+      extra.weights = p.weights * std::min(1.0, prompts);
+      extra.fixed.bytes += extra.weights - p.weights * prompts;
+      if (p.kind == OpKind::kGemm) extra.m = static_cast<int64_t>(std::ceil(real(p.m) * prompts));
+      extra.payload = extra.payload * prompts;
+      step.ops.push_back(extra);
+      continue;
+    }
+    // The same op over more rows: the prompt rows' work, without reading
+    // the weights again.
+    Work added = p.fixed * prompts;
+    added.bytes -= p.weights * prompts;
+    same->fixed = same->fixed + added;
+    same->m = static_cast<int64_t>(std::ceil(real(same->m) + real(p.m) * prompts));
+    same->payload += p.payload * prompts;
+  }
+  return step;
 }
 
 core::Bytes weight_bytes(const ModelSpec& model, const Formats& formats) {
@@ -405,14 +479,19 @@ core::Bytes kv_bytes_per_token(const ModelSpec& model, const Formats& formats) {
 }
 
 ServingMemory serving_memory(const ModelSpec& model, const ServeScenario& s) {
-  const core::Bytes kv_per_sequence = kv_bytes_per_token(model, s.formats) * real(s.prompt_length + s.output_length);
+  // A chip's share of the cache: its KV heads (replicated below one per
+  // chip); latent caches (MLA) are shared by all heads and replicate.
+  const double tp = real(s.tensor_parallel);
+  const double kv_share = model.mla ? 1.0 : real(std::max<int64_t>(1, model.kv_heads / s.tensor_parallel)) / real(model.kv_heads);
+  const core::Bytes kv_per_sequence =
+      kv_bytes_per_token(model, s.formats) * (real(s.prompt_length + s.output_length) * kv_share);
   // Live activations peak in the MLP of a prefill layer: the gate and up
   // outputs (2 x intermediate) beside the residual stream and its norm
   // (2 x hidden), for every prompt token.
-  const core::Bytes activations_per_sequence = bytes(real(s.prompt_length) * real(2 * model.intermediate + 2 * model.hidden) *
+  const core::Bytes activations_per_sequence = bytes(real(s.prompt_length) * (2 * real(model.intermediate) / tp + 2 * real(model.hidden)) *
                                                      core::bytes_per_element(s.formats.activations));
   ServingMemory m;
-  m.weights = weight_bytes(model, s.formats);
+  m.weights = weight_bytes(model, s.formats) / tp;
   m.kv_cache = kv_per_sequence * real(s.batch);
   m.activations = activations_per_sequence * real(s.batch);
   m.per_sequence = kv_per_sequence + activations_per_sequence;

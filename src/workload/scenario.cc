@@ -33,6 +33,20 @@ core::Result<ServeScenario> read_scenario(const config::Node& doc, const std::st
     s.batching = *b == "continuous" ? Batching::kContinuous : Batching::kStatic;
   }
 
+  s.tensor_parallel = serve.optional<int64_t>("tensor_parallel", "chips sharing one copy of the model",
+                                              config::Limits::between(1, 1024))
+                          .value_or(1);
+  config::MapReader latency = serve.child("latency", "latency bounds (continuous batching)", /*is_required=*/false);
+  s.latency.time_per_output_token = latency.optional<core::Time>("time_per_output_token", "mean time per output token");
+  s.latency.time_to_first_token = latency.optional<core::Time>("time_to_first_token", "mean time to the first token");
+  s.latency.percentile = latency.optional<double>("percentile", "percentile the bounds hold at (99: p99)",
+                                                 config::Limits::between(50, 99.99));
+  latency.finish();
+  if (s.latency.any() && s.batching != Batching::kContinuous) {
+    serve.error(latency.node(), "latency", "latency bounds apply to continuous batching",
+                {"set batching: continuous, or remove the latency bounds"});
+  }
+
   config::MapReader formats = serve.child("formats", "number formats", /*is_required=*/false);
   s.formats.weights = formats.number_format("weights", "format the weights are stored in", s.formats.weights);
   s.formats.activations = formats.number_format("activations", "format of activations", s.formats.activations);

@@ -25,25 +25,23 @@ workload::ServeScenario scenario(int64_t batch, int64_t prompt, int64_t output, 
   return s;
 }
 
-TEST(Roofline, SumOverContextsEqualsStepping) {
+TEST(OpTime, SumOverContextsEqualsStepping) {
   std::mt19937_64 rng(42);
   std::uniform_real_distribution<double> u(0, 1);
-  Roofline roof{1_PFLOPS, 50_TFLOPS, 3_TBps};
   for (int trial = 0; trial < 200; ++trial) {
-    workload::Op op;
-    op.fixed = {core::Ops::from_base(u(rng) * 1e12), core::Ops::from_base(u(rng) * 1e10),
-                core::Bytes::from_base(u(rng) * 1e9)};
-    op.per_context_token = {core::Ops::from_base(u(rng) * 1e9), core::Ops::from_base(u(rng) * 1e7),
-                            core::Bytes::from_base(u(rng) * 1e6)};
+    OpTime op;
+    for (auto& line : op.limits) line = {u(rng) * 1e-3, u(rng) * 1e-6};
+    op.overhead = core::Time::from_base(u(rng) * 1e-5);
     const int64_t first = 1 + static_cast<int64_t>(u(rng) * 3000), last = first + static_cast<int64_t>(u(rng) * 3000);
     double stepped = 0;
-    for (int64_t t = first; t <= last; ++t) stepped += roof.time(op.at_context(t)).base();
-    EXPECT_NEAR(time_over_contexts(roof, op, first, last).base() / stepped, 1.0, 1e-9) << trial;
+    for (int64_t t = first; t <= last; ++t) stepped += op.at(t).base();
+    EXPECT_NEAR(sum_over_contexts(op, first, last).base() / stepped, 1.0, 1e-9) << trial;
   }
 }
 
 TEST(Serving, DecodeIsMemoryBoundAndPrefillIsComputeBound) {
-  auto r = evaluate_serving(chip("h100-sxm"), model("llama-3.1-8b"), scenario(1, 2048, 128, core::NumberFormat::kBF16));
+  auto r = evaluate_serving(chip("h100-sxm"), model("llama-3.1-8b"), scenario(1, 2048, 128, core::NumberFormat::kBF16),
+                            Tier::kRoofline);
   ASSERT_TRUE(r.ok());
   for (const auto& op : r->decode_ops) {
     if (op.kind == workload::OpKind::kGemm) {
@@ -125,26 +123,123 @@ TEST(Serving, ContinuousBatchingSteadyState) {
   const auto m = model("llama-3.1-8b");
   auto s = scenario(32, 1024, 256, core::NumberFormat::kBF16);
   s.batching = workload::Batching::kContinuous;
+  for (Tier tier : {Tier::kRoofline, Tier::kTile}) {
+    auto r = evaluate_serving(h100, m, s, tier);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->scenario.batch, 32);
+    EXPECT_NEAR(r->output_tokens_per_s, 32 / r->time_per_output_token.base(), 1e-9);
+    EXPECT_NEAR(r->time_to_first_token.base(), 1.5 * r->time_per_output_token.base(), 1e-12);
+    // A step costs more than decoding alone, and less than decoding plus
+    // prefilling its share of prompts in a separate pass (the weights are
+    // read once for both).
+    auto static_run = evaluate_serving(h100, m, scenario(32, 1024, 256, core::NumberFormat::kBF16), tier);
+    auto one_prompt = evaluate_serving(h100, m, scenario(1, 1024, 1, core::NumberFormat::kBF16), tier);
+    ASSERT_TRUE(static_run.ok() && one_prompt.ok());
+    const core::Time decode_step = static_run->time_per_output_token;
+    EXPECT_GT(r->time_per_output_token, decode_step);
+    EXPECT_LT(r->time_per_output_token, decode_step + one_prompt->time_to_first_token * (32.0 / 256.0));
+  }
+}
+
+TEST(Serving, LatencyBoundPicksTheLargestBatchThatMeetsIt) {
+  const auto h100 = chip("h100-sxm");
+  const auto m = model("llama-3.1-8b");
+  auto s = scenario(1024, 1024, 256, core::NumberFormat::kFP8);
+  s.batching = workload::Batching::kContinuous;
+  s.latency.time_per_output_token = core::Time::from_base(0.02);
   auto r = evaluate_serving(h100, m, s);
   ASSERT_TRUE(r.ok());
-  // TTFT is one prompt's prefill, not the batch's.
-  auto one = s;
-  one.batch = 1;
-  one.batching = workload::Batching::kStatic;
-  auto single = evaluate_serving(h100, m, one);
-  ASSERT_TRUE(single.ok());
-  EXPECT_NEAR(r->time_to_first_token.base(), single->time_to_first_token.base(), 1e-12);
-  // Each step carries batch/output prompts of prefill on top of the decode step.
-  const double prefill_share = r->time_to_first_token.base() * 32 / 256;
-  EXPECT_NEAR(r->time_per_output_token.base() - 32 / r->decode_tokens_per_s, prefill_share, 1e-12);
-  EXPECT_NEAR(r->output_tokens_per_s, 32 / r->time_per_output_token.base(), 1e-9);
-  // The mean context is that of a static run's middle step: the decode
-  // steps cost the same on average, and all steps are full, so continuous
-  // batching with these lengths serves at least as many tokens per second.
-  auto static_run = evaluate_serving(h100, m, scenario(32, 1024, 256, core::NumberFormat::kBF16));
-  ASSERT_TRUE(static_run.ok());
-  EXPECT_NEAR(32 / r->decode_tokens_per_s, static_run->time_per_output_token.base(),
-              0.01 * static_run->time_per_output_token.base());
+  EXPECT_EQ(r->batch_limit, BatchLimit::kLatency);
+  EXPECT_TRUE(r->meets_latency);
+  EXPECT_LE(r->time_per_output_token.base(), 0.02);
+  auto more = s;
+  more.latency = {};
+  more.batch = r->scenario.batch + 1;
+  auto next = evaluate_serving(h100, m, more);
+  ASSERT_TRUE(next.ok());
+  EXPECT_GT(next->time_per_output_token.base(), 0.02);
+  // A bound no batch meets is reported, not hidden.
+  s.latency.time_per_output_token = core::Time::from_base(1e-6);
+  auto impossible = evaluate_serving(h100, m, s);
+  ASSERT_TRUE(impossible.ok());
+  EXPECT_FALSE(impossible->meets_latency);
+  EXPECT_EQ(impossible->scenario.batch, 1);
+}
+
+TEST(Serving, ContinuousBatchIsCappedByMemory) {
+  const auto h100 = chip("h100-sxm");
+  const auto m = model("llama-3.1-70b");
+  auto s = scenario(100000, 1024, 256, core::NumberFormat::kFP8);
+  s.batching = workload::Batching::kContinuous;
+  s.tensor_parallel = 2;
+  auto r = evaluate_serving(h100, m, s);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->batch_limit, BatchLimit::kMemory);
+  EXPECT_TRUE(r->memory.fits);
+  EXPECT_EQ(r->scenario.batch, memory_use(h100, m, r->scenario).max_batch);
+}
+
+TEST(Serving, TensorParallelismSplitsWeightsAndAddsAllReduces) {
+  const auto h100 = chip("h100-sxm");
+  const auto m = model("llama-3.1-70b");
+  auto one = scenario(64, 2048, 256, core::NumberFormat::kFP8);
+  auto eight = one;
+  eight.tensor_parallel = 8;
+  auto a = memory_use(h100, m, one), b = memory_use(h100, m, eight);
+  EXPECT_NEAR(b.weights.base() * 8, a.weights.base(), 1.0);
+  auto r = evaluate_serving(h100, m, eight);
+  ASSERT_TRUE(r.ok());
+  int all_reduces = 0;
+  for (const auto& op : r->decode_ops) {
+    if (op.kind != workload::OpKind::kCollective) continue;
+    ++all_reduces;
+    EXPECT_EQ(op.bound, Bound::kLink);
+    EXPECT_GT(op.time.base(), 0);
+  }
+  EXPECT_EQ(all_reduces, 2);  // after attention and after the MLP
+  EXPECT_GT(r->output_tokens_per_s, 0);
+  EXPECT_NEAR(r->output_tokens_per_s_per_chip * 8, r->output_tokens_per_s, 1e-6 * r->output_tokens_per_s);
+}
+
+TEST(Serving, MappedShapesGrowWithUniqueShapesNotLayers) {
+  const auto h100 = chip("h100-sxm");
+  auto shallow = model("llama-3.1-70b");
+  auto deep = shallow;
+  deep.layers *= 4;
+  const auto s = scenario(64, 2048, 256, core::NumberFormat::kFP8);
+  auto shapes_after = [&](const workload::ModelSpec& m) {
+    auto timer = OpTimer::create(h100, core::NumberFormat::kFP8, Tier::kTile).value();
+    EXPECT_TRUE(evaluate_serving(timer, h100, m, s).ok());
+    return timer.gemm_shapes();
+  };
+  const size_t shallow_shapes = shapes_after(shallow);
+  EXPECT_EQ(shallow_shapes, shapes_after(deep));
+  // qkv, o, gate/up and down in prefill and in decode, and the LM head
+  // (one row per sequence in both).
+  EXPECT_EQ(shallow_shapes, 9U);
+}
+
+TEST(Serving, CycleTierNeedsSystolicArrays) {
+  auto gpu = evaluate_serving(chip("h100-sxm"), model("llama-3.1-8b"), scenario(1, 128, 16, core::NumberFormat::kBF16),
+                              Tier::kCycle);
+  ASSERT_FALSE(gpu.ok());
+  EXPECT_NE(gpu.errors().front().message.find("cycle tier"), std::string::npos);
+}
+
+TEST(Serving, TiersAgreeOnTheShapeOfTheAnswer) {
+  // The tile tier only adds costs the roofline ignores, and the cycle
+  // simulation of the same arrays lands near the tile tier.
+  const auto seed = chip("seed-2nm");
+  const auto m = model("llama-3.1-8b");
+  const auto s = scenario(8, 512, 64, core::NumberFormat::kBF16);
+  auto roof = evaluate_serving(seed, m, s, Tier::kRoofline);
+  auto tile = evaluate_serving(seed, m, s, Tier::kTile);
+  auto cycle = evaluate_serving(seed, m, s, Tier::kCycle);
+  ASSERT_TRUE(roof.ok() && tile.ok() && cycle.ok());
+  EXPECT_GE(tile->time_to_first_token, roof->time_to_first_token);
+  EXPECT_GE(tile->time_per_output_token, roof->time_per_output_token);
+  EXPECT_NEAR(cycle->time_to_first_token / tile->time_to_first_token, 1.0, 0.25);
+  EXPECT_NEAR(cycle->time_per_output_token / tile->time_per_output_token, 1.0, 0.25);
 }
 
 TEST(Serving, BatchingIsValidated) {

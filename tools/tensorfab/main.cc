@@ -14,6 +14,7 @@
 #include "tensorfab/report/chip_sheet.h"
 #include "tensorfab/report/json.h"
 #include "tensorfab/report/serving.h"
+#include "tensorfab/validate/validate.h"
 
 namespace {
 
@@ -36,6 +37,16 @@ int report_errors(const core::Diagnostics& errors) {
 }
 
 void print_json(const nlohmann::ordered_json& j) { std::cout << j.dump(2) << "\n"; }
+
+// --tier, shared by study and eval.
+struct TierOption {
+  std::string text = "tile";
+  void add_to(CLI::App& cmd) {
+    cmd.add_option("--tier", text, "Fidelity: roofline, tile (default) or cycle (systolic chips)")
+        ->check(CLI::IsMember({"roofline", "tile", "cycle"}));
+  }
+  [[nodiscard]] perf::Tier value() const { return perf::parse_tier(text).value_or(perf::Tier::kTile); }
+};
 
 struct OutputOptions {
   std::string format = "table";
@@ -61,7 +72,7 @@ int run_study(const config::Catalog& catalog, const api::StudyRequest& request, 
   }
   std::cout << "Serving " << report::describe(rows.front().serving.scenario, request.model) << "\n\n"
             << table.render_text() << "\n"
-            << report::serving_footnote(rows.front().serving.scenario);
+            << report::serving_footnote(rows.front().serving.scenario, request.tier);
   return kOk;
 }
 
@@ -82,9 +93,18 @@ int run_eval(const config::Catalog& catalog, const api::EvalRequest& request, co
   }
   std::cout << "Serving " << report::describe(r.scenario, r.model_id) << "\n\n" << table.render_text();
   if (with_ops) {
-    std::cout << "\nPrefill, per instance:\n" << report::ops_table(r.prefill_ops).render_text();
-    std::cout << "\nDecode step at the mean context, per instance:\n" << report::ops_table(r.decode_ops).render_text();
+    if (!r.prefill_ops.empty()) {
+      std::cout << "\nPrefill, per instance:\n" << report::ops_table(r.prefill_ops).render_text();
+    }
+    std::cout << "\n"
+              << (r.scenario.batching == workload::Batching::kContinuous ? "One step" : "Decode step")
+              << " at the mean context, per instance:\n"
+              << report::ops_table(r.decode_ops).render_text();
   }
+  if (!result->sweep.empty()) {
+    std::cout << "\nThroughput against batch:\n" << report::sweep_table(result->sweep).render_text();
+  }
+  std::cout << "\n" << report::serving_footnote(r.scenario, r.tier);
   return kOk;
 }
 
@@ -170,6 +190,43 @@ int run_compare_chips(const config::Catalog& catalog, const std::vector<std::str
   return kOk;
 }
 
+int run_validate(const config::Catalog& catalog, const std::vector<std::string>& paths, perf::Tier tier,
+                 const OutputOptions& out) {
+  auto reports = validate::run(catalog, paths, tier);
+  if (!reports) return report_errors(reports.errors());
+  bool ok = true;
+  nlohmann::ordered_json files = nlohmann::ordered_json::array();
+  for (const auto& file : *reports) {
+    ok = ok && file.within_bounds();
+    if (out.format == "json") {
+      nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+      for (const auto& r : file.rows) {
+        rows.push_back({{"name", r.name}, {"chip", r.chip}, {"predicted_tokens_per_s_per_chip", r.predicted},
+                        {"measured_tokens_per_s_per_chip", r.measured}, {"error", r.error()}});
+      }
+      files.push_back({{"file", file.file}, {"rows", rows}, {"mean_abs_error", file.mean_abs_error()},
+                       {"max_abs_error", file.max_abs_error()}, {"mean_abs_error_bound", file.mean_bound},
+                       {"max_abs_error_bound", file.row_bound}, {"within_bounds", file.within_bounds()}});
+      continue;
+    }
+    report::Table table({"case", "chip", "predicted tok/s/chip", "measured", "error"});
+    for (const auto& r : file.rows) {
+      table.add_row({r.name, r.chip, fmt::format("{:.0f}", r.predicted), fmt::format("{:.0f}", r.measured),
+                     fmt::format("{:+.1f}%", 100 * r.error())});
+    }
+    if (out.format == "csv") {
+      std::cout << table.render_csv();
+      continue;
+    }
+    std::cout << file.file << " (" << perf::name(tier) << " tier)\n\n" << table.render_text()
+              << fmt::format("\nmean |error| {:.1f}% (bound {:.0f}%), worst {:.1f}% (bound {:.0f}%): {}\n\n",
+                             100 * file.mean_abs_error(), 100 * file.mean_bound, 100 * file.max_abs_error(),
+                             100 * file.row_bound, file.within_bounds() ? "within bounds" : "OUT OF BOUNDS");
+  }
+  if (out.format == "json") print_json({{"tool", report::tool_info()}, {"tier", perf::name(tier)}, {"files", files}});
+  return ok ? kOk : kRunFailed;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -197,12 +254,15 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   study_cmd->add_option("--model", study.model, "Model id or config.json path");
   study_cmd->add_option("--scenario", study.scenario, "Scenario id or YAML path");
+  TierOption study_tier;
+  study_tier.add_to(*study_cmd);
   out.add_to(*study_cmd);
   add_sets(study_cmd);
 
   api::EvalRequest eval;
   bool with_ops = false;
-  std::optional<int64_t> batch, prompt, output;
+  std::optional<int64_t> batch, prompt, output, tensor_parallel;
+  TierOption eval_tier;
   std::string weights, activations, kv_cache;
   auto* eval_cmd = app.add_subcommand("eval", "Evaluate one chip serving one model");
   eval_cmd->add_option("--chip", eval.chip, "Chip id or YAML path")->required();
@@ -211,10 +271,13 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--batch", batch, "Concurrent sequences (overrides the scenario)");
   eval_cmd->add_option("--prompt", prompt, "Prompt tokens (overrides the scenario)");
   eval_cmd->add_option("--output", output, "Output tokens (overrides the scenario)");
+  eval_cmd->add_option("--tp", tensor_parallel, "Chips sharing one copy of the model (overrides the scenario)");
   eval_cmd->add_option("--weights", weights, "Weight format: bf16, fp8, fp4, ...");
   eval_cmd->add_option("--activations", activations, "Activation format");
   eval_cmd->add_option("--kv-cache", kv_cache, "KV-cache format");
   eval_cmd->add_flag("--ops", with_ops, "Per-operator breakdown");
+  eval_cmd->add_flag("--sweep", eval.sweep, "Throughput against batch, up to the largest batch that fits");
+  eval_tier.add_to(*eval_cmd);
   out.add_to(*eval_cmd);
   add_sets(eval_cmd);
 
@@ -241,6 +304,13 @@ int main(int argc, char** argv) {
   out.add_to(*compare_cmd);
   add_sets(compare_cmd);
 
+  std::vector<std::string> validate_paths;
+  TierOption validate_tier;
+  auto* validate_cmd = app.add_subcommand("validate", "Predictions against published measurements (data/validation/)");
+  validate_cmd->add_option("paths", validate_paths, "Case files or folders (default: the shipped data/validation/)");
+  validate_tier.add_to(*validate_cmd);
+  out.add_to(*validate_cmd);
+
   std::string list_kind;
   auto* list_cmd = app.add_subcommand("list", "List the shipped chips, models or scenarios");
   list_cmd->add_option("kind", list_kind, "chips, models or scenarios")
@@ -263,11 +333,13 @@ int main(int argc, char** argv) {
   const config::Catalog catalog(data_dir(data_flag));
   if (*study_cmd) {
     study.overrides = set_overrides();
+    study.tier = study_tier.value();
     return run_study(catalog, study, out);
   }
   if (*eval_cmd) {
     // Flags are scenario overrides, so they are checked like the file is.
     eval.overrides = set_overrides();
+    eval.tier = eval_tier.value();
     auto set = [&](const char* flag, const char* key, const std::string& value) {
       if (!value.empty()) {
         eval.overrides.emplace_back(fmt::format("scenario.{}={}", key, value), fmt::format("{} {}", flag, value));
@@ -276,11 +348,13 @@ int main(int argc, char** argv) {
     if (batch) set("--batch", "batch", std::to_string(*batch));
     if (prompt) set("--prompt", "prompt_length", std::to_string(*prompt));
     if (output) set("--output", "output_length", std::to_string(*output));
+    if (tensor_parallel) set("--tp", "tensor_parallel", std::to_string(*tensor_parallel));
     set("--weights", "formats.weights", weights);
     set("--activations", "formats.activations", activations);
     set("--kv-cache", "formats.kv_cache", kv_cache);
     return run_eval(catalog, eval, out, with_ops);
   }
+  if (*validate_cmd) return run_validate(catalog, validate_paths, validate_tier.value(), out);
   if (*check_cmd) {
     auto errors = api::check(catalog, files, check_kind);
     if (!errors.empty()) return report_errors(errors);

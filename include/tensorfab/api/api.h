@@ -31,12 +31,15 @@ struct EvalRequest {
   std::string model;
   std::string scenario = "serve-default";  // id or path
   config::Overrides overrides;
+  perf::Tier tier = perf::Tier::kTile;
+  bool sweep = false;  // also throughput against batch
 };
 
 struct EvalResult {
   hw::ChipSpec chip;
   workload::ModelSpec model;
   perf::ServingResult serving;
+  std::vector<perf::BatchPoint> sweep;  // when asked for
 };
 
 [[nodiscard]] core::Result<EvalResult> eval(const config::Catalog& catalog, const EvalRequest& request);
@@ -48,6 +51,8 @@ struct StudyRequest {
   std::string model = "llama-3.1-70b";
   std::string scenario = "serve-default";
   config::Overrides overrides;  // applied to every chip
+  perf::Tier tier = perf::Tier::kTile;
+  bool sweep = false;
 };
 
 struct StudyResult {

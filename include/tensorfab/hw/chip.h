@@ -76,9 +76,14 @@ struct LinkSpec {
 
 // Achievable fractions of peak, measured with microbenchmarks (never with
 // the end-to-end results used for validation).
+// Left out of a chip file, a figure takes the ideal value (1, or no
+// overhead), and `show chip` says so.
 struct Efficiency {
   double tensor = 1.0;  // large dense GEMM throughput / peak
   double memory = 1.0;  // streaming bandwidth / peak
+  core::Time op_overhead;   // launch and synchronisation per operator
+  double link = 1.0;        // large all-reduce bus bandwidth / scale-up bandwidth per direction
+  core::Time link_latency;  // per step of a ring collective (small-message all-reduce)
 };
 
 struct ChipSpec {

@@ -1,51 +1,31 @@
 #pragma once
-// The roofline tier: an operator takes as long as the slowest of its tensor
-// work, its vector work and its off-chip traffic, each at the chip's
-// achievable rate (peak times the measured efficiency). Microseconds for a
-// whole model; the tile tier will refine it.
+// The roofline tier's rates: an operator takes as long as the slowest of its
+// tensor work, its vector work, its off-chip traffic and its collectives,
+// each at the chip's achievable rate (peak times the measured efficiency).
 
-#include <string>
-
+#include "tensorfab/core/result.h"
 #include "tensorfab/hw/chip.h"
+#include "tensorfab/perf/op_time.h"
 #include "tensorfab/workload/graph.h"
 
 namespace tfab::perf {
-
-enum class Bound { kTensor, kVector, kMemory };
-[[nodiscard]] std::string_view name(Bound b);
 
 // Achievable rates of one chip for one tensor format.
 struct Roofline {
   core::OpRate tensor;
   core::OpRate vector;
   core::Bandwidth memory;
+  core::Bandwidth link;  // scale-up bandwidth per direction, times its efficiency (zero: no links)
 
-  [[nodiscard]] core::Time time(const workload::Work& w) const;
-  [[nodiscard]] Bound bound(const workload::Work& w) const;
+  [[nodiscard]] OpTime time(const workload::Op& op) const;
 };
 
 // Fails (bad input) when the chip has no tensor throughput in `format`.
 [[nodiscard]] core::Result<Roofline> roofline_for(const hw::ChipSpec& chip, core::NumberFormat format);
 
-// Time of one instance of `op` summed over every integer context length in
-// [first, last]. Exact and O(1): each of the three times is linear in t, so
-// their maximum is piecewise linear with at most three breakpoints, and each
-// piece sums as an arithmetic series.
-[[nodiscard]] core::Time time_over_contexts(const Roofline& roof, const workload::Op& op, int64_t first,
-                                            int64_t last);
-
-struct OpCost {
-  std::string name;
-  workload::OpKind kind = workload::OpKind::kGemm;
-  int64_t repeat = 1;
-  workload::Work work;  // one instance
-  core::Time time;      // one instance
-  Bound bound = Bound::kMemory;
-  double tensor_utilisation = 0;  // tensor ops / (time x peak), at peak not achievable rate
-};
-
-// Costs of each op of a graph at context length t.
-[[nodiscard]] std::vector<OpCost> cost_ops(const Roofline& roof, const hw::ChipSpec& chip,
-                                           const workload::Graph& graph, int64_t context);
+// Seconds a ring all-reduce of `payload` bytes per chip spends on the
+// links of a group of `group` chips: each chip sends and receives
+// 2 (g - 1) / g of the payload. Infinite when the group has no links.
+[[nodiscard]] double all_reduce_seconds(core::Bytes payload, int64_t group, core::Bandwidth link);
 
 }  // namespace tfab::perf

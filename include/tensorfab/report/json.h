@@ -22,5 +22,6 @@ template <core::DimVector D>
 [[nodiscard]] nlohmann::ordered_json to_json(const hw::ChipSpec& chip);
 [[nodiscard]] nlohmann::ordered_json to_json(const workload::ServeScenario& scenario);
 [[nodiscard]] nlohmann::ordered_json to_json(const perf::ServingResult& result, bool with_ops);
+[[nodiscard]] nlohmann::ordered_json to_json(const std::vector<perf::BatchPoint>& points);
 
 }  // namespace tfab::report

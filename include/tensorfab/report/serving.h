@@ -26,6 +26,9 @@ struct ServingRow {
 [[nodiscard]] std::string describe(const workload::ServeScenario& s, std::string_view model_id);
 
 // What the serving figures mean, for the foot of a table.
-[[nodiscard]] std::string serving_footnote(const workload::ServeScenario& s);
+[[nodiscard]] std::string serving_footnote(const workload::ServeScenario& s, perf::Tier tier);
+
+// Throughput against batch.
+[[nodiscard]] Table sweep_table(const std::vector<perf::BatchPoint>& points);
 
 }  // namespace tfab::report

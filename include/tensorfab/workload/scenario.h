@@ -1,11 +1,14 @@
 #pragma once
-// What is asked of the chip: a serving scenario (static batch of requests
-// with a prompt and an output length, and the number formats used).
+// What is asked of the chips: a serving scenario (a batch of requests with a
+// prompt and an output length, the number formats used, how many chips
+// share one copy of the model, and the latency the service promises).
 
 #include <cstdint>
+#include <optional>
 
 #include "tensorfab/config/load.h"
 #include "tensorfab/core/number_format.h"
+#include "tensorfab/core/units.h"
 
 namespace tfab::workload {
 
@@ -27,6 +30,19 @@ struct Formats {
 enum class Batching { kStatic, kContinuous };
 [[nodiscard]] std::string_view name(Batching b);
 
+// Service-level bounds a continuous-batching deployment must meet; the
+// largest batch that meets them (and fits) sets the throughput. Bounds are
+// on the mean, or on a percentile: prompts arrive at random (Poisson), so
+// some steps prefill more of them than the mean and take longer; the
+// percentile step prefills the Poisson quantile of prompts.
+struct LatencyBound {
+  std::optional<core::Time> time_per_output_token;
+  std::optional<core::Time> time_to_first_token;
+  std::optional<double> percentile;  // 99 for p99; none: the mean
+
+  [[nodiscard]] bool any() const { return time_per_output_token || time_to_first_token; }
+};
+
 struct ServeScenario {
   std::string name;           // the file's id, or "default"
   std::string fingerprint;    // of the resolved scenario document (config::fingerprint)
@@ -34,6 +50,8 @@ struct ServeScenario {
   int64_t prompt_length = 1;  // tokens per prompt (mean, when continuous)
   int64_t output_length = 1;  // generated tokens per sequence (mean, when continuous)
   Batching batching = Batching::kStatic;
+  int64_t tensor_parallel = 1;  // chips serving one copy of the model (Megatron-style tensor parallelism)
+  LatencyBound latency;       // continuous batching only
   Formats formats;
 };
 

@@ -1,0 +1,68 @@
+#pragma once
+// The tile tier's view of a chip: workers that each compute one output tile
+// at a time (GPU SMs, or systolic arrays where the array is public), the
+// on-chip memory that stages their tiles and blocks the off-chip traffic,
+// and the achievable off-chip bandwidth. A GEMM is mapped by trying a
+// pruned set of tile sizes and split-K factors; each candidate is costed
+// in closed form (docs/performance-model.md):
+//
+//   compute  = waves x time of one tile, waves = ceil(tiles / workers): the
+//              tile padded to the instruction (GPU) or array (systolic)
+//              granularity, fill and drain of the array per tile;
+//   memory   = off-chip traffic / achievable bandwidth, the traffic of a
+//              GEMM blocked to the on-chip memory (operands re-read once per
+//              block) plus split-K partial sums;
+//   time     = max(compute, memory) + the prologue (first operand slabs of
+//              every busy worker, before double buffering can overlap).
+//
+// The peak is derated by `sustain` so that an 8192^3 GEMM reproduces the
+// chip's measured large-GEMM efficiency: the tile model then accounts for
+// what differs between that GEMM and the one at hand, never for what they
+// share (clocks under load, issue overheads).
+
+#include <cstdint>
+#include <string>
+
+#include "tensorfab/core/number_format.h"
+#include "tensorfab/core/result.h"
+#include "tensorfab/hw/chip.h"
+#include "tensorfab/mapping/systolic.h"
+
+namespace tfab::perf {
+
+struct TileMachine {
+  int64_t workers = 1;           // units that each run one output tile at a time
+  core::OpRate worker_rate;      // sustained tensor rate of one worker
+  int64_t array_rows = 0;        // a worker's systolic array, when public (0: a GPU-like worker)
+  int64_t array_cols = 0;
+  core::Frequency clock;         // of the arrays, for fill and drain
+  core::Bytes worker_memory;     // on-chip memory staging one worker's tiles
+  core::Bytes reuse_memory;      // all on-chip memory, for blocking off-chip traffic
+  core::Bandwidth memory;        // achievable off-chip bandwidth
+  double sustain = 1;            // sustained / peak tensor rate
+
+  [[nodiscard]] bool systolic() const { return array_rows > 0; }
+  [[nodiscard]] core::OpRate tensor_rate() const { return worker_rate * static_cast<double>(workers); }
+};
+
+// Fails (bad input) when the chip has no tensor throughput in `format`.
+[[nodiscard]] core::Result<TileMachine> tile_machine(const hw::ChipSpec& chip, core::NumberFormat format);
+
+struct GemmMapping {
+  int64_t tile_m = 0, tile_n = 0, tile_k = 0;
+  int64_t split_k = 1;
+  int64_t tiles = 0;  // output tiles x split-K x groups
+  int64_t waves = 0;
+  core::Time compute, memory, prologue;
+  core::Bytes traffic;
+
+  [[nodiscard]] core::Time time() const { return std::max(compute, memory) + prologue; }
+  [[nodiscard]] std::string describe() const;  // "tile 128x256x64, split-K 2, 3 waves"
+};
+
+// The fastest mapping of `groups` independent GEMMs of one shape. Ties go
+// to the first candidate in a fixed order, so the choice is deterministic.
+[[nodiscard]] GemmMapping map_gemm(const TileMachine& machine, const mapping::GemmShape& shape,
+                                   const mapping::ElementBytes& bytes, int64_t groups = 1);
+
+}  // namespace tfab::perf
