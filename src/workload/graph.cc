@@ -50,8 +50,8 @@ class GraphBuilder {
         compute_(f.compute()),
         w_(core::bytes_per_element(f.weights)),
         a_(core::bytes_per_element(f.activations)),
-        s_(std::max(a_, kStreamBytes)),
         kv_(core::bytes_per_element(f.kv_cache)),
+        s_(std::max(a_, kStreamBytes)),
         norm_ops_(m.norm == Norm::kLayer ? kLayerNormOps : kNormOps) {}
 
   // The embedding lookup of `tokens` tokens (and of their positions, for a

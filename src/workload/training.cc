@@ -192,6 +192,10 @@ void add_backward(const Op& forward, AttentionKernel kernel, double gradient_byt
       back.name = forward.name + ".backward";
       out.push_back(back);
       return;
+    case OpKind::kCollective:  // the gradient of an all-reduce is an all-reduce of the same size
+      back.name = forward.name + ".backward";
+      out.push_back(back);
+      return;
   }
 }
 

@@ -85,6 +85,11 @@ std::vector<BadInput> bad_inputs() {
   auto negative = write("negative.yaml", "preset: h100-sxm\nmemory:\n  capacity_per_stack: -16 GiB\n");
   auto zero = write("zero.yaml", "preset: h100-sxm\nsram:\n  l2:\n    capacity: 0 MiB\n");
   auto missing = write("missing.json", "{\n  \"model_type\": \"llama\",\n  \"hidden_size\": 4096\n}\n");
+  auto bad_cases = write("bad-cases.yaml",
+                         "bounds: {mean_abs_error: 0.1, max_abs_error: 0.2}\n"
+                         "cases:\n  - name: x\n    chip: h100-sxm\n    model: llama-3.1-8b\n"
+                         "    serve: {batch: 1, prompt_length: 8, output_length: 8}\n"
+                         "    measured_tokens_per_s: 10\n    source: here\n");
   const std::string model = " --model llama-3.1-8b";
   return {
       {"directory", "check " + chip_dir, "is a directory"},
@@ -104,6 +109,14 @@ std::vector<BadInput> bad_inputs() {
       {"bad_set_target", "study --set chp.tdp=1", "did you mean 'chip.'?"},
       {"unsupported_format", "eval --chip h100-sxm" + model + " --weights fp4 --activations fp4", "no tensor throughput in fp4"},
       {"unknown_flag", "eval --chip h100-sxm" + model + " --bach 4", "error: The following arguments were not expected: 4 --bach"},
+      {"unknown_tier", "eval --chip h100-sxm" + model + " --tier tiles", "error: --tier: tiles not in {roofline,tile,cycle}"},
+      {"cycle_tier_on_a_gpu", "eval --chip h100-sxm" + model + " --tier cycle", "the cycle tier simulates systolic arrays"},
+      {"latency_bound_on_static_batch",
+       "eval --chip h100-sxm" + model + " --set \"scenario.latency.time_per_output_token=50 ms\"",
+       "serve.latency: latency bounds apply to continuous batching"},
+      {"validation_case_typo", "validate " + bad_cases.string(),
+       "bad-cases.yaml:7:5: cases[0].measured_tokens_per_s: unknown key 'measured_tokens_per_s'"},
+      {"validation_file_missing", "validate " + chip_dir + "/nowhere.yaml", "nowhere.yaml"},
   };
 }
 
@@ -173,6 +186,66 @@ TEST(Cli, EvalJsonCarriesUnitsAndVersion) {
     }
   };
   visit(j);
+}
+
+TEST(Cli, EveryTierEvaluatesASystolicChip) {
+  for (const char* tier : {"roofline", "tile", "cycle"}) {
+    Outcome r = tensorfab(std::string("eval --chip seed-2nm --model llama-3.1-8b --batch 4 --prompt 256 --output 32 --ops "
+                                      "--format json --tier ") + tier);
+    ASSERT_EQ(r.code, 0) << tier << r.err;
+    auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["result"]["tier"], tier);
+    EXPECT_GT(j["result"]["output_tokens_per_s_per_chip"].get<double>(), 0) << tier;
+  }
+}
+
+TEST(Cli, SweepAndTensorParallelism) {
+  Outcome r = tensorfab("eval --chip h100-sxm --model llama-3.1-70b --scenario serve-continuous --sweep");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("tensor parallel over 8 chips"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(latency)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Throughput against batch:"), std::string::npos) << r.out;
+}
+
+TEST(Cli, ValidateChecksItsBounds) {
+  // One case whose measurement is the model's own prediction, scaled: the
+  // error is known, and the bounds decide the exit code.
+  Outcome predicted = tensorfab(
+      "eval --chip h100-sxm --model llama-3.1-8b --batch 8 --prompt 128 --output 64 --weights bf16 --activations bf16 "
+      "--kv-cache bf16 --format json");
+  ASSERT_EQ(predicted.code, 0) << predicted.err;
+  const double tokens = nlohmann::json::parse(predicted.out)["result"]["output_tokens_per_s_per_chip"].get<double>();
+  auto cases = [&](double bound) {
+    return write("cases.yaml", "bounds: {mean_abs_error: " + std::to_string(bound) + ", max_abs_error: " +
+                                   std::to_string(bound) +
+                                   "}\ncases:\n  - name: eight\n    chip: h100-sxm\n    model: llama-3.1-8b\n"
+                                   "    serve: {batch: 8, prompt_length: 128, output_length: 64}\n"
+                                   "    measured_tokens_per_s_per_chip: " +
+                                   std::to_string(tokens / 1.25) + "\n    source: this test\n");
+  };
+  Outcome within = tensorfab("validate --format json " + cases(0.3).string());
+  ASSERT_EQ(within.code, 0) << within.err;
+  auto j = nlohmann::json::parse(within.out);
+  EXPECT_NEAR(j["files"][0]["rows"][0]["error"].get<double>(), 0.25, 1e-4);
+  EXPECT_TRUE(j["files"][0]["within_bounds"].get<bool>());
+  Outcome outside = tensorfab("validate " + cases(0.2).string());
+  EXPECT_EQ(outside.code, 1) << outside.err;
+  EXPECT_NE(outside.out.find("OUT OF BOUNDS"), std::string::npos) << outside.out;
+}
+
+TEST(Cli, ValidatesTheShippedMeasurements) {
+  Outcome r = tensorfab("validate --format json");
+  ASSERT_TRUE(r.code == 0 || r.code == 1) << r.err;  // 1: outside the bounds, reported in docs/validation.md
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["files"].size(), 1U);
+  const auto& rows = j["files"][0]["rows"];
+  EXPECT_EQ(rows.size(), 10U);
+  for (const auto& row : rows) {
+    const double predicted = row["predicted_tokens_per_s_per_chip"], measured = row["measured_tokens_per_s_per_chip"];
+    EXPECT_GT(predicted, 0);
+    EXPECT_NEAR(row["error"].get<double>(), (predicted - measured) / measured, 1e-12);
+  }
+  EXPECT_EQ(r.code == 0, j["files"][0]["within_bounds"].get<bool>());
 }
 
 TEST(Cli, ShowChipPrintsSpecAndDerivedFigures) {
