@@ -139,9 +139,12 @@ GemmMapping map_gemm(const TileMachine& machine, const mapping::GemmShape& shape
       g.tiles = output_tiles * split;
       g.waves = ceil_div(g.tiles, machine.workers);
       const int64_t k_share = round_up(ceil_div(k_padded, split), k_granule);
-      // A streamed tile is as deep as its rows (no padding in M), a GPU tile is padded to its size.
-      const double tile_ops = 2 * real(c.tm) * real(round_up(c.tn, machine.systolic() ? machine.array_cols : c.tn)) *
-                              real(k_share);
+      // A GPU tile is padded to its size. An array streams a tile's rows (no
+      // padding in M), but each block's weights take `rows` cycles to shift
+      // in, hidden only behind at least as many streamed rows.
+      const int64_t rows = machine.systolic() ? std::max(c.tm, machine.array_rows) : c.tm;
+      const int64_t cols = machine.systolic() ? round_up(c.tn, machine.array_cols) : c.tn;
+      const double tile_ops = 2 * real(rows) * real(cols) * real(k_share);
       double tile_s = tile_ops / rate;
       if (machine.systolic()) tile_s += real(machine.array_rows + machine.array_cols) / machine.clock.base();
       g.compute = core::Time::from_base(real(g.waves) * tile_s);
