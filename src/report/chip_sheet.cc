@@ -73,6 +73,12 @@ std::vector<SheetRow> chip_sheet(const hw::ChipSpec& chip) {
   rows.push_back({"TDP", core::format(chip.tdp)});
   rows.push_back({"GEMM efficiency", number(chip.efficiency.tensor, 3)});
   rows.push_back({"memory efficiency", number(chip.efficiency.memory, 3)});
+  // Left out of a chip file, these take their ideal value: say so.
+  const auto& e = chip.efficiency;
+  rows.push_back({"per-op overhead", e.op_overhead.base() > 0 ? core::format(e.op_overhead) : "none given (ideal: 0)"});
+  rows.push_back({"all-reduce efficiency", number(e.link, 3)});
+  rows.push_back({"link latency per ring step",
+                  e.link_latency.base() > 0 ? core::format(e.link_latency) : "none given (ideal: 0)"});
   return rows;
 }
 
