@@ -108,6 +108,16 @@ std::optional<LinkSpec> read_link(MapReader& links, std::string_view key, std::s
 
 }  // namespace
 
+double Efficiency::tensor_for(core::NumberFormat f) const {
+  auto it = by_format.find(f);
+  return it != by_format.end() && it->second.tensor ? *it->second.tensor : tensor;
+}
+
+core::Time Efficiency::op_overhead_for(core::NumberFormat f) const {
+  auto it = by_format.find(f);
+  return it != by_format.end() && it->second.op_overhead ? *it->second.op_overhead : op_overhead;
+}
+
 std::optional<core::OpRate> ChipSpec::tensor_peak_for(core::NumberFormat format) const {
   auto it = tensor.dense_peak.find(format);
   if (it == tensor.dense_peak.end()) return std::nullopt;
@@ -197,6 +207,17 @@ core::Result<ChipSpec> read_chip(const config::Node& doc, const std::string& id)
       efficiency.optional<double>("link", "all-reduce bus bandwidth / scale-up bandwidth per direction",
                                   Limits::fraction())
           .value_or(1.0);
+  MapReader by_format = efficiency.child("by_format", "figures measured for one number format", false);
+  for (core::NumberFormat f : core::kAllNumberFormats) {
+    if (by_format.raw(core::name(f), "figures measured in this format") == nullptr) continue;
+    MapReader one = by_format.child(core::name(f), "figures measured in this format");
+    Efficiency::PerFormat figures;
+    figures.tensor = one.optional<double>("tensor", "large-GEMM throughput / peak in this format", Limits::fraction());
+    figures.op_overhead = one.optional<core::Time>("op_overhead", "overhead per operator in this format", non_negative);
+    one.finish();
+    chip.efficiency.by_format.emplace(f, figures);
+  }
+  by_format.finish();
   chip.efficiency.link_latency =
       efficiency.optional<core::Time>("link_latency", "latency of one step of a ring collective", non_negative)
           .value_or(core::Time{});

@@ -30,7 +30,7 @@ core::Result<Roofline> roofline_for(const hw::ChipSpec& chip, core::NumberFormat
                                        "in the scenario (formats.weights / formats.activations)",
                                        chip.id, core::name(format)));
   }
-  return Roofline{*peak * chip.efficiency.tensor, chip.vector.fp32_peak,
+  return Roofline{*peak * chip.efficiency.tensor_for(format), chip.vector.fp32_peak,
                   chip.memory.bandwidth() * chip.efficiency.memory,
                   chip.chip_to_chip() / 2 * chip.efficiency.link};
 }

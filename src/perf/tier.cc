@@ -53,7 +53,7 @@ core::Result<OpTimer> OpTimer::create(const hw::ChipSpec& chip, core::NumberForm
   t.machine_ = *machine;
   // Without a published special-function rate, exp and tanh issue at the vector rate.
   t.transcendental_ = chip.vector.transcendental.value_or(chip.vector.fp32_peak);
-  t.op_overhead_ = chip.efficiency.op_overhead;
+  t.op_overhead_ = chip.efficiency.op_overhead_for(format);
   t.link_latency_ = chip.efficiency.link_latency;
   t.chip_id_ = chip.id;
   return t;

@@ -98,7 +98,7 @@ core::Result<TileMachine> tile_machine(const hw::ChipSpec& chip, core::NumberFor
   const GemmMapping ideal = map_gemm(m, {kCalibration, kCalibration, kCalibration}, calibration_bytes);
   const double flops = 2 * std::pow(real(kCalibration), 3);
   const double utilisation = flops / peak->base() / ideal.time().base();
-  m.sustain = std::min(1.0, chip.efficiency.tensor / utilisation);
+  m.sustain = std::min(1.0, chip.efficiency.tensor_for(format) / utilisation);
   m.worker_rate = m.worker_rate * m.sustain;
   return m;
 }

@@ -76,6 +76,11 @@ std::vector<SheetRow> chip_sheet(const hw::ChipSpec& chip) {
   // Left out of a chip file, these take their ideal value: say so.
   const auto& e = chip.efficiency;
   rows.push_back({"per-op overhead", e.op_overhead.base() > 0 ? core::format(e.op_overhead) : "none given (ideal: 0)"});
+  for (const auto& [format, figures] : e.by_format) {
+    const std::string f(core::name(format));
+    if (figures.tensor) rows.push_back({"GEMM efficiency, " + f, number(*figures.tensor, 3)});
+    if (figures.op_overhead) rows.push_back({"per-op overhead, " + f, core::format(*figures.op_overhead)});
+  }
   rows.push_back({"all-reduce efficiency", number(e.link, 3)});
   rows.push_back({"link latency per ring step",
                   e.link_latency.base() > 0 ? core::format(e.link_latency) : "none given (ideal: 0)"});

@@ -73,6 +73,11 @@ ordered_json to_json(const hw::ChipSpec& chip) {
                     {"instances", level.instances},
                     {"bandwidth", optional(level.bandwidth)}});
   }
+  ordered_json by_format = ordered_json::object();
+  for (const auto& [format, figures] : chip.efficiency.by_format) {
+    by_format[std::string(core::name(format))] = {
+        {"tensor", optional(figures.tensor)}, {"op_overhead", optional(figures.op_overhead)}};
+  }
   const hw::DerivedFigures d = hw::derive(chip);
   ordered_json per_format = ordered_json::object();
   for (const auto& f : d.formats) {
@@ -118,7 +123,8 @@ ordered_json to_json(const hw::ChipSpec& chip) {
             {"memory", chip.efficiency.memory},
             {"op_overhead", quantity(chip.efficiency.op_overhead)},
             {"link", chip.efficiency.link},
-            {"link_latency", quantity(chip.efficiency.link_latency)}}},
+            {"link_latency", quantity(chip.efficiency.link_latency)},
+            {"by_format", by_format}}},
           {"derived",
            {{"per_format", per_format},
             {"memory_bandwidth", quantity(d.memory_bandwidth)},

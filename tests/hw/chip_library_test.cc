@@ -168,6 +168,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadField{"links.scale_upp=1", "did you mean 'scale_up'?"},
         BadField{"tdp=700", "expected a power such as \"700 W\", got 700"},
         BadField{"efficiency.tensor=1.5", "out of range: must be between 0 and 1"},
+        BadField{"efficiency.by_format.fp8.tensor=2", "out of range"},
+        BadField{"efficiency.by_format.fp8.tensr=0.5", "unknown key 'tensr' (did you mean 'tensor'?)"},
         BadField{"efficiency.memory=0", "out of range"},
         BadField{"tpd=700 W", "unknown key 'tpd' (did you mean 'tdp'?)"}),
     [](const auto& test) {

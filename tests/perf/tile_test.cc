@@ -28,6 +28,7 @@ TEST(TileMachine, LargeGemmReproducesTheMeasuredEfficiency) {
   // the chip's measured fraction of peak, whatever its cores and arrays.
   for (const auto& [id, format] : std::vector<std::pair<std::string, core::NumberFormat>>{
            {"h100-sxm", core::NumberFormat::kFP8},
+           {"gb200", core::NumberFormat::kFP4},  // measured on its own: efficiency.by_format
            {"a100-sxm-80gb", core::NumberFormat::kBF16},
            {"mi300x", core::NumberFormat::kFP8},
            {"tpu-v5e", core::NumberFormat::kBF16},
@@ -37,7 +38,7 @@ TEST(TileMachine, LargeGemmReproducesTheMeasuredEfficiency) {
     const TileMachine m = tile_machine(c, format).value();
     const double flops = 2 * std::pow(8192.0, 3);
     const double achieved = flops / seconds(m, 8192, 8192, 8192, format) / c.tensor_peak_for(format)->base();
-    EXPECT_NEAR(achieved, c.efficiency.tensor, 0.01 * c.efficiency.tensor) << id;
+    EXPECT_NEAR(achieved, c.efficiency.tensor_for(format), 0.01 * c.efficiency.tensor_for(format)) << id;
     EXPECT_GT(m.workers, 0) << id;
     EXPECT_LE(m.sustain, 1.0) << id;
   }

@@ -84,6 +84,16 @@ struct Efficiency {
   core::Time op_overhead;   // launch and synchronisation per operator
   double link = 1.0;        // large all-reduce bus bandwidth / scale-up bandwidth per direction
   core::Time link_latency;  // per step of a ring collective (small-message all-reduce)
+
+  // Where a format was measured on its own (FP4 GEMMs differ from FP8).
+  struct PerFormat {
+    std::optional<double> tensor;
+    std::optional<core::Time> op_overhead;
+  };
+  std::map<core::NumberFormat, PerFormat> by_format;
+
+  [[nodiscard]] double tensor_for(core::NumberFormat f) const;
+  [[nodiscard]] core::Time op_overhead_for(core::NumberFormat f) const;
 };
 
 struct ChipSpec {
