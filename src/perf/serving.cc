@@ -105,6 +105,31 @@ core::Result<Timing> timing(OpTimer& timer, const workload::ModelSpec& model, co
   return t;
 }
 
+// The load (fraction of the batch's capacity) that random arrivals may
+// bring while the TTFT bound holds. Requests arrive as a Poisson process
+// and hold one of `batch` slots for `service` (output x TPOT), taken as
+// exponential: an M/M/c queue. The wait before a slot frees, plus the TTFT
+// of the step that prefills the prompt, must stay within the bound, on
+// average or at the percentile. 1 without a TTFT bound; 0 when even an
+// empty queue misses it.
+double usable_load(const workload::LatencyBound& bound, int64_t batch, core::Time service, core::Time ttft) {
+  if (!bound.time_to_first_token) return 1;
+  const double wait = (*bound.time_to_first_token - ttft).base();
+  if (wait <= 0) return 0;
+  const double c = real(batch), mu = 1 / service.base();
+  auto holds = [&](double rho) {
+    const double waits = erlang_c(batch, rho), drain = c * mu * (1 - rho);  // rate at which the queue empties
+    if (bound.percentile) return waits * std::exp(-drain * wait) <= 1 - *bound.percentile / 100;
+    return waits / drain <= wait;
+  };
+  double lo = 0, hi = 1;
+  for (int i = 0; i < 50; ++i) {
+    const double mid = (lo + hi) / 2;
+    (holds(mid) ? lo : hi) = mid;
+  }
+  return lo;
+}
+
 bool meets(const workload::LatencyBound& bound, const Timing& t) {
   return (!bound.time_per_output_token || t.tail_tpot <= *bound.time_per_output_token) &&
          (!bound.time_to_first_token || t.tail_ttft <= *bound.time_to_first_token);
@@ -116,6 +141,19 @@ workload::ServeScenario with_batch(workload::ServeScenario s, int64_t batch) {
 }
 
 }  // namespace
+
+double erlang_c(int64_t c, double rho) {
+  const double servers = real(c), a = servers * rho;
+  if (c <= 100000) {
+    double b = 1;
+    for (int64_t k = 1; k <= c; ++k) b = a * b / (real(k) + a * b);
+    return servers * b / (servers - a * (1 - b));
+  }
+  const double beta = (1 - rho) * std::sqrt(servers);
+  const double phi = std::exp(-beta * beta / 2) / std::sqrt(2 * M_PI);
+  const double cdf = 0.5 * std::erfc(-beta / std::sqrt(2.0));
+  return 1 / (1 + beta * cdf / phi);
+}
 
 std::string_view name(BatchLimit limit) {
   constexpr std::array<std::string_view, 3> kNames{"scenario", "memory", "latency"};
@@ -185,8 +223,12 @@ core::Result<ServingResult> evaluate_serving(OpTimer& timer, const hw::ChipSpec&
   r.time_per_output_token = t->tpot;
   r.tail_time_per_output_token = t->tail_tpot;
   r.decode_time = t->decode;
-  r.output_tokens_per_s = t->tokens_per_s;
-  r.output_tokens_per_s_per_chip = t->tokens_per_s / real(s.tensor_parallel);
+  if (s.batching == Batching::kContinuous) {
+    r.load = usable_load(s.latency, s.batch, t->tpot * real(s.output_length), t->tail_ttft);
+    r.meets_latency = r.meets_latency && r.load > 0;
+  }
+  r.output_tokens_per_s = t->tokens_per_s * r.load;
+  r.output_tokens_per_s_per_chip = r.output_tokens_per_s / real(s.tensor_parallel);
   r.decode_tokens_per_s = real(s.batch) / t->tpot.base();
 
   const int64_t mean_context = s.prompt_length + (s.output_length + 1) / 2;

@@ -169,6 +169,7 @@ ordered_json to_json(const perf::ServingResult& r, bool with_ops) {
       {"output_tokens_per_s_per_chip", r.output_tokens_per_s_per_chip},
       {"decode_tokens_per_s", r.decode_tokens_per_s},
       {"batch_limited_by", perf::name(r.batch_limit)},
+      {"load", r.load},
       {"meets_latency", r.meets_latency},
       {"memory",
        {{"capacity", quantity(m.capacity)},

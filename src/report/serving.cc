@@ -19,8 +19,9 @@ Table serving_table(std::span<const ServingRow> rows, size_t baseline) {
                     core::name(r.compute_format)),
         core::format(c.memory.capacity()),
         core::format(c.memory.bandwidth()),
-        fmt::format("{}{}", r.scenario.batch,
-                    r.batch_limit == perf::BatchLimit::kScenario ? "" : fmt::format(" ({})", perf::name(r.batch_limit))),
+        fmt::format("{}{}{}", r.scenario.batch,
+                    r.batch_limit == perf::BatchLimit::kScenario ? "" : fmt::format(" ({})", perf::name(r.batch_limit)),
+                    r.load < 1 ? fmt::format(", {:.0f}% load", 100 * r.load) : ""),
         core::format(r.time_to_first_token),
         core::format(r.time_per_output_token),
         r.output_tokens_per_s_per_chip < 1e7 ? fmt::format("{:.0f}", r.output_tokens_per_s_per_chip)
@@ -56,6 +57,7 @@ std::string describe(const workload::ServeScenario& s, std::string_view model_id
   if (s.tensor_parallel > 1) text += fmt::format(" · tensor parallel over {} chips", s.tensor_parallel);
   if (s.latency.time_per_output_token) text += " · TPOT <= " + core::format(*s.latency.time_per_output_token);
   if (s.latency.time_to_first_token) text += " · TTFT <= " + core::format(*s.latency.time_to_first_token);
+  if (s.latency.percentile) text += fmt::format(" at p{:g}", *s.latency.percentile);
   return text;
 }
 
@@ -63,7 +65,8 @@ std::string serving_footnote(const workload::ServeScenario& s, perf::Tier tier) 
   const char* figures = s.batching == workload::Batching::kContinuous
                             ? "Continuous batching, steady state: each step decodes the batch and prefills the prompts "
                               "replacing finished sequences; TPOT = one step, TTFT = 1.5 steps. The batch is the "
-                              "scenario's, or less where memory or a latency bound limits it."
+                              "scenario's, or less where memory or a latency bound limits it; under a TTFT bound, "
+                              "random arrivals keep it loaded only as far as queueing allows (load)."
                             : "Static batch: TTFT = prefill of the batch; TPOT = mean decode step.";
   const char* how = "";
   switch (tier) {

@@ -166,6 +166,36 @@ TEST(Serving, LatencyBoundPicksTheLargestBatchThatMeetsIt) {
   EXPECT_EQ(impossible->scenario.batch, 1);
 }
 
+TEST(Queueing, ErlangCMatchesClosedForms) {
+  for (double rho : {0.1, 0.5, 0.9, 0.99}) {
+    EXPECT_NEAR(erlang_c(1, rho), rho, 1e-12);                          // M/M/1
+    EXPECT_NEAR(erlang_c(2, rho), 2 * rho * rho / (1 + rho), 1e-12);    // M/M/2
+  }
+  // The exact recursion and the Halfin-Whitt limit meet where they hand over.
+  EXPECT_NEAR(erlang_c(100000, 0.995), erlang_c(100001, 0.995), 0.01);
+}
+
+TEST(Serving, RandomArrivalsCostLoadUnderATimeToFirstTokenBound) {
+  const auto h100 = chip("h100-sxm");
+  const auto m = model("llama-3.1-8b");
+  auto s = scenario(256, 512, 256, core::NumberFormat::kFP8);
+  s.batching = workload::Batching::kContinuous;
+  auto offline = evaluate_serving(h100, m, s);
+  ASSERT_TRUE(offline.ok());
+  EXPECT_EQ(offline->load, 1.0);
+  s.latency.time_to_first_token = core::Time::from_base(2.0);
+  s.latency.percentile = 99;
+  auto server = evaluate_serving(h100, m, s);
+  s.latency.time_to_first_token = core::Time::from_base(0.5);
+  auto tight = evaluate_serving(h100, m, s);
+  ASSERT_TRUE(server.ok() && tight.ok());
+  EXPECT_GT(server->load, 0.5);
+  EXPECT_LT(server->load, 1.0);
+  EXPECT_LT(tight->load, server->load);
+  EXPECT_NEAR(server->output_tokens_per_s, offline->output_tokens_per_s * server->load,
+              1e-9 * offline->output_tokens_per_s);
+}
+
 TEST(Serving, ContinuousBatchIsCappedByMemory) {
   const auto h100 = chip("h100-sxm");
   const auto m = model("llama-3.1-70b");

@@ -16,8 +16,11 @@
 // (summed in closed form). TPOT is one step; TTFT is the step that
 // prefills the prompt plus, on average, half a step waiting for it to
 // start. With a latency percentile, the tail step prefills the Poisson
-// quantile of prompts instead of the mean; queueing beyond that is not
-// modelled.
+// quantile of prompts instead of the mean. With a TTFT bound, requests
+// queue for a free slot (an M/M/c queue: Poisson arrivals, `batch` slots,
+// each held for output x TPOT): the load is the largest fraction of the
+// batch's capacity at which waiting plus the prefill step still meets the
+// bound, and throughput is scaled by it.
 
 #include <cstdint>
 #include <string>
@@ -55,7 +58,8 @@ struct ServingResult {
   core::Time time_per_output_token;   // mean over the output
   core::Time tail_time_per_output_token;  // at the latency bound's percentile (continuous; else the mean)
   core::Time decode_time;             // all decode steps (static batching)
-  double output_tokens_per_s = 0;     // the replica, prefill included
+  double output_tokens_per_s = 0;     // the replica, prefill included (times the load)
+  double load = 1;                    // continuous: usable fraction of capacity under the TTFT bound
   double output_tokens_per_s_per_chip = 0;
   double decode_tokens_per_s = 0;     // batch / time per output token
   BatchLimit batch_limit = BatchLimit::kScenario;
@@ -86,6 +90,12 @@ struct BatchPoint {
 [[nodiscard]] core::Result<std::vector<BatchPoint>> throughput_vs_batch(OpTimer& timer, const hw::ChipSpec& chip,
                                                                         const workload::ModelSpec& model,
                                                                         const workload::ServeScenario& scenario);
+
+// Erlang's C formula: the probability that an arrival waits in an M/M/c
+// queue of `servers` servers, each busy a fraction `load` (< 1) of the
+// time. Exact (Erlang B recursion) up to 10^5 servers; beyond, the
+// Halfin-Whitt limit.
+[[nodiscard]] double erlang_c(int64_t servers, double load);
 
 // Memory one chip needs to serve `scenario`, and the largest batch that fits.
 [[nodiscard]] MemoryUse memory_use(const hw::ChipSpec& chip, const workload::ModelSpec& model,
