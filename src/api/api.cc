@@ -14,11 +14,11 @@ namespace {
 
 // Splits `--set` overrides by their first key: chip, model or scenario.
 struct Routed {
-  config::Overrides chip, model, scenario;
+  config::Overrides chip, model, scenario, node;
 };
 
 core::Result<Routed> route(const config::Overrides& overrides) {
-  static const std::array<std::string, 3> kTargets{"chip", "model", "scenario"};
+  static const std::array<std::string, 4> kTargets{"chip", "model", "scenario", "node"};
   Routed out;
   core::Diagnostics errors;
   for (const auto& o : overrides) {
@@ -38,8 +38,10 @@ core::Result<Routed> route(const config::Overrides& overrides) {
       out.model.emplace_back(rest, o.origin);
     } else if (target == "scenario") {
       out.scenario.emplace_back(rest, o.origin);
+    } else if (target == "node") {
+      out.node.emplace_back(rest, o.origin);
     } else {
-      auto d = bad(fmt::format("'{}' must start with chip., model. or scenario.", text));
+      auto d = bad(fmt::format("'{}' must start with chip., model., scenario. or node.", text));
       if (auto near = core::closest_match(target, kTargets)) d.notes.push_back(fmt::format("did you mean '{}.'?", *near));
       errors.push_back(std::move(d));
       continue;
@@ -163,6 +165,63 @@ core::Result<StudyResult> study(const config::Catalog& catalog, const StudyReque
   return out;
 }
 
+core::Result<NodeReport> show_node(const config::Catalog& catalog, const NodeRequest& request) {
+  auto routed = route(request.overrides);
+  if (!routed) return routed.errors();
+  if (!routed->chip.empty() || !routed->model.empty() || !routed->scenario.empty()) {
+    return core::bad_input("only node.* fields apply here, such as node.defects_per_cm2=0.1", "--set");
+  }
+  auto node = tech::load_node(catalog, request.node, routed->node);
+  if (!node) return from_request(node.errors(), "node");
+  NodeReport report{*node, request.die_area, request.alpha, 0, {}};
+  if (!request.die_area) return report;
+  auto dies = tech::dies_per_wafer(*request.die_area);
+  if (!dies) return dies.errors();
+  report.dies_per_wafer = *dies;
+  if (!node->defects_per_cm2) return report;
+  for (auto model : {tech::YieldModel::kPoisson, tech::YieldModel::kMurphy, tech::YieldModel::kSeeds,
+                     tech::YieldModel::kNegativeBinomial}) {
+    NodeReport::Yield y{model, tech::die_yield(*request.die_area, *node->defects_per_cm2, model, request.alpha), {}};
+    if (node->wafer_price) y.die_cost = tech::known_good_die_cost(*node->wafer_price, *dies, y.yield);
+    report.yields.push_back(y);
+  }
+  return report;
+}
+
+nlohmann::ordered_json to_json(const NodeReport& r) {
+  const auto& n = r.node;
+  auto optional = [](const auto& v) -> nlohmann::ordered_json {
+    if (!v) return nullptr;
+    if constexpr (requires { v->base(); }) {
+      return report::quantity(*v);
+    } else {
+      return *v;
+    }
+  };
+  nlohmann::ordered_json j = {{"tool", report::tool_info()},
+                              {"node",
+                               {{"id", n.id},
+                                {"fingerprint", n.fingerprint},
+                                {"name", n.name},
+                                {"foundry", n.foundry},
+                                {"projection", n.projection},
+                                {"logic_mtr_per_mm2", optional(n.logic_mtr_per_mm2)},
+                                {"sram_bitcell", optional(n.sram_bitcell)},
+                                {"wafer_price", optional(n.wafer_price)},
+                                {"defects_per_cm2", optional(n.defects_per_cm2)}}}};
+  if (r.die_area) {
+    nlohmann::ordered_json yields = nlohmann::ordered_json::array();
+    for (const auto& y : r.yields) {
+      yields.push_back({{"model", tech::name(y.model)}, {"yield", y.yield}, {"known_good_die_cost", optional(y.die_cost)}});
+    }
+    j["die"] = {{"area", report::quantity(*r.die_area)},
+                {"dies_per_wafer", r.dies_per_wafer},
+                {"negative_binomial_alpha", r.alpha},
+                {"yields", yields}};
+  }
+  return j;
+}
+
 core::Diagnostics check(const config::Catalog& catalog, const std::vector<std::string>& files,
                         std::optional<std::string> kind) {
   core::Diagnostics errors;
@@ -181,6 +240,7 @@ core::Diagnostics check(const config::Catalog& catalog, const std::vector<std::s
       if (what.empty()) {
         what = std::filesystem::path(file).extension() == ".json" ? "model"
                : training || doc->find("serve") != nullptr         ? "scenario"
+               : doc->find("foundry") != nullptr                   ? "node"
                                                                    : "chip";
       }
       if (what == "scenario" && training) what = "training scenario";
@@ -190,6 +250,8 @@ core::Diagnostics check(const config::Catalog& catalog, const std::vector<std::s
       if (auto r = hw::load_chip(catalog, file); !r) found = r.errors();
     } else if (what == "model") {
       if (auto r = workload::load_model(catalog, file); !r) found = r.errors();
+    } else if (what == "node") {
+      if (auto r = tech::load_node(catalog, file); !r) found = r.errors();
     } else if (what == "training scenario") {
       if (auto r = workload::load_train_scenario(catalog, file); !r) found = r.errors();
     } else {

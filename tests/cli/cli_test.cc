@@ -116,6 +116,10 @@ std::vector<BadInput> bad_inputs() {
        "serve.latency: latency bounds apply to continuous batching"},
       {"validation_case_typo", "validate " + bad_cases.string(),
        "bad-cases.yaml:7:5: cases[0].measured_tokens_per_s: unknown key 'measured_tokens_per_s'"},
+      {"die_area_without_unit", "show node tsmc-n5 --die-area 800",
+       "error: --die-area: expected an area such as \"814 mm^2\", got 800"},
+      {"die_too_large", "show node tsmc-n5 --die-area \"0.2 m^2\"", "does not fit on a 300 mm wafer"},
+      {"unknown_node", "show node tsmc-n6", "error: node: unknown node 'tsmc-n6' (did you mean"},
       {"validation_file_missing", "validate " + chip_dir + "/nowhere.yaml", "nowhere.yaml"},
   };
 }
@@ -150,7 +154,7 @@ TEST(Cli, ListsShippedChipsAndModels) {
 TEST(Cli, ChecksEveryShippedFile) {
   std::string args = "check";
   size_t count = 0;
-  for (const char* kind : {"chips", "models", "scenarios"}) {
+  for (const char* kind : {"chips", "models", "scenarios", "nodes"}) {
     std::vector<fs::path> files;
     for (const auto& f : fs::directory_iterator(fs::path(TFAB_DATA_DIR) / kind)) files.push_back(f.path());
     std::sort(files.begin(), files.end());
@@ -246,6 +250,20 @@ TEST(Cli, ValidatesTheShippedMeasurements) {
     EXPECT_NEAR(row["error"].get<double>(), (predicted - measured) / measured, 1e-12);
   }
   EXPECT_EQ(r.code == 0, j["files"][0]["within_bounds"].get<bool>());
+}
+
+TEST(Cli, ShowNodeWithADie) {
+  Outcome r = tensorfab("show node tsmc-n5 --die-area \"800 mm^2\" --alpha 2 --format json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["node"]["name"], "TSMC N5");
+  EXPECT_EQ(j["die"]["dies_per_wafer"], 58);
+  ASSERT_EQ(j["die"]["yields"].size(), 4U);
+  EXPECT_NEAR(j["die"]["yields"][3]["yield"].get<double>(), 0.510, 0.0005);  // (1 + 0.8/2)^-2
+  EXPECT_EQ(j["die"]["yields"][0]["known_good_die_cost"]["unit"], "USD");
+  Outcome no_d0 = tensorfab("show node tsmc-n2 --die-area \"800 mm^2\"");
+  ASSERT_EQ(no_d0.code, 0) << no_d0.err;
+  EXPECT_NE(no_d0.out.find("needs the node's defect density"), std::string::npos) << no_d0.out;
 }
 
 TEST(Cli, ShowChipPrintsSpecAndDerivedFigures) {

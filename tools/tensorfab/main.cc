@@ -175,6 +175,39 @@ int run_show_model(const config::Catalog& catalog, const api::ModelRequest& requ
   return kOk;
 }
 
+int run_show_node(const config::Catalog& catalog, const api::NodeRequest& request, const OutputOptions& out) {
+  auto result = api::show_node(catalog, request);
+  if (!result) return report_errors(result.errors());
+  const auto& r = *result;
+  if (out.format == "json") {
+    print_json(api::to_json(r));
+    return kOk;
+  }
+  const auto& n = r.node;
+  report::Table table({"", n.id}, report::Table::Layout::kText);
+  auto row = [&](std::string label, std::string value) { table.add_row({std::move(label), std::move(value)}); };
+  const std::string unknown = "not published";
+  row("name", n.name + (n.projection ? " (projection)" : ""));
+  row("foundry", n.foundry);
+  row("logic density", n.logic_mtr_per_mm2 ? fmt::format("{:g} MTr/mm^2", *n.logic_mtr_per_mm2) : unknown);
+  row("SRAM bitcell", n.sram_bitcell ? fmt::format("{:g} um^2", n.sram_bitcell->base() * 1e12) : unknown);
+  row("wafer price", n.wafer_price ? core::format(*n.wafer_price) : unknown);
+  row("defect density", n.defects_per_cm2 ? fmt::format("{:g} /cm^2", *n.defects_per_cm2) : unknown);
+  if (r.die_area) {
+    row("die", core::format(*r.die_area));
+    row("dies per 300 mm wafer", fmt::format("{:g} (5 mm edge loss, 0.2 mm scribe)", r.dies_per_wafer));
+    if (r.yields.empty()) row("yield", "needs the node's defect density (--set node.defects_per_cm2=...)");
+    for (const auto& y : r.yields) {
+      std::string label = fmt::format("yield, {}", tech::name(y.model));
+      if (y.model == tech::YieldModel::kNegativeBinomial) label += fmt::format(" (alpha {:g})", r.alpha);
+      row(label, fmt::format("{:.3f}{}", y.yield,
+                             y.die_cost ? fmt::format(", {} per good die", core::format(*y.die_cost)) : ""));
+    }
+  }
+  std::cout << (out.format == "csv" ? table.render_csv() : table.render_text());
+  return kOk;
+}
+
 int run_compare_chips(const config::Catalog& catalog, const std::vector<std::string>& ids,
                       const config::Overrides& overrides, const OutputOptions& out) {
   auto chips = api::chips(catalog, ids, overrides);
@@ -286,15 +319,20 @@ int main(int argc, char** argv) {
   auto* check_cmd = app.add_subcommand("check", "Validate chip, model and scenario files");
   check_cmd->add_option("files", files, "Files to check")->required();
   check_cmd->add_option("--as", check_kind, "Treat every file as this kind")
-      ->check(CLI::IsMember({"chip", "model", "scenario"}));
+      ->check(CLI::IsMember({"chip", "model", "scenario", "node"}));
 
   std::string show_kind, show_name;
   api::ModelRequest model_request;
   auto* show_cmd = app.add_subcommand("show", "Show a chip's spec and derived figures, or a model's sizes and memory");
-  show_cmd->add_option("kind", show_kind, "chip or model")->required()->check(CLI::IsMember({"chip", "model"}));
+  show_cmd->add_option("kind", show_kind, "chip, model or node")->required()->check(CLI::IsMember({"chip", "model", "node"}));
   show_cmd->add_option("name", show_name, "Chip or model id, or a file path")->required();
   show_cmd->add_option("--scenario", model_request.scenario, "For a model: a serving or training scenario");
   show_cmd->add_option("--chip", model_request.chip, "For a model: check that the scenario fits this chip");
+  api::NodeRequest node_request;
+  std::string die_area;
+  show_cmd->add_option("--die-area", die_area, "For a node: dies, yield and cost of a die this size (\"800 mm^2\")");
+  show_cmd->add_option("--alpha", node_request.alpha, "For a node: negative-binomial defect clustering (default 3)")
+      ->check(CLI::PositiveNumber);
   out.add_to(*show_cmd);
   add_sets(show_cmd);
 
@@ -313,9 +351,9 @@ int main(int argc, char** argv) {
 
   std::string list_kind;
   auto* list_cmd = app.add_subcommand("list", "List the shipped chips, models or scenarios");
-  list_cmd->add_option("kind", list_kind, "chips, models or scenarios")
+  list_cmd->add_option("kind", list_kind, "chips, models, scenarios or nodes")
       ->required()
-      ->check(CLI::IsMember({"chips", "models", "scenarios"}));
+      ->check(CLI::IsMember({"chips", "models", "scenarios", "nodes"}));
 
   try {
     app.parse(argc, argv);
@@ -365,6 +403,20 @@ int main(int argc, char** argv) {
     model_request.model = show_name;
     model_request.overrides = set_overrides();
     return run_show_model(catalog, model_request, out);
+  }
+  if (*show_cmd && show_kind == "node") {
+    node_request.node = show_name;
+    node_request.overrides = set_overrides();
+    if (!die_area.empty()) {
+      auto area = core::parse<core::Area>(die_area);
+      if (!area) {
+        core::Diagnostics errors = area.errors();
+        for (auto& e : errors) e.key_path = "--die-area";
+        return report_errors(errors);
+      }
+      node_request.die_area = *area;
+    }
+    return run_show_node(catalog, node_request, out);
   }
   if (*show_cmd) return run_show_chip(catalog, show_name, set_overrides(), out);
   if (*compare_cmd) return run_compare_chips(catalog, compare_ids, set_overrides(), out);

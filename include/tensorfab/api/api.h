@@ -11,6 +11,8 @@
 
 #include "tensorfab/config/load.h"
 #include "tensorfab/perf/serving.h"
+#include "tensorfab/tech/process.h"
+#include "tensorfab/tech/wafer.h"
 #include "tensorfab/workload/training.h"
 
 namespace tfab::api {
@@ -95,7 +97,32 @@ struct ModelReport {
 [[nodiscard]] core::Result<ModelReport> show_model(const config::Catalog& catalog, const ModelRequest& request);
 [[nodiscard]] nlohmann::ordered_json to_json(const ModelReport& report);
 
-// Validates input files, guessing each one's kind (chip, model or scenario)
+// `tensorfab show node`: a process node, and with a die area, what a
+// wafer of it gives: dies, yield under each model, known-good-die cost.
+struct NodeRequest {
+  std::string node;
+  std::optional<core::Area> die_area;
+  double alpha = 3;  // negative-binomial clustering
+  config::Overrides overrides;
+};
+
+struct NodeReport {
+  tech::ProcessNode node;
+  std::optional<core::Area> die_area;
+  double alpha = 3;
+  double dies_per_wafer = 0;
+  struct Yield {
+    tech::YieldModel model;
+    double yield = 0;
+    std::optional<core::Money> die_cost;  // when the node has a wafer price
+  };
+  std::vector<Yield> yields;  // when the node has a defect density
+};
+
+[[nodiscard]] core::Result<NodeReport> show_node(const config::Catalog& catalog, const NodeRequest& request);
+[[nodiscard]] nlohmann::ordered_json to_json(const NodeReport& report);
+
+// Validates input files, guessing each one's kind (chip, model, scenario or node)
 // from its content unless `kind` is given. Returns every problem found.
 [[nodiscard]] core::Diagnostics check(const config::Catalog& catalog, const std::vector<std::string>& files,
                                       std::optional<std::string> kind = std::nullopt);
