@@ -20,11 +20,12 @@ TEST(ProcessNode, EveryShippedNodeLoads) {
 }
 
 TEST(ProcessNode, LogicScalesFasterThanSram) {
-  // From N5 to N2 logic density more than doubles while the SRAM bitcell
-  // shrinks by less than a fifth: the reason SRAM-heavy designs gain less.
-  const ProcessNode n5 = load_node(shipped(), "tsmc-n5").value(), n2 = load_node(shipped(), "tsmc-n2").value();
-  EXPECT_GT(*n2.logic_mtr_per_mm2 / *n5.logic_mtr_per_mm2, 2.0);
-  EXPECT_LT(*n5.sram_bitcell / *n2.sram_bitcell, 1.25);
+  // N5 to N3E: logic 1.3x denser, the HD SRAM bitcell not at all (IEDM
+  // 2022) — the reason SRAM-heavy designs gain less from a shrink.
+  const ProcessNode n5 = load_node(shipped(), "tsmc-n5").value(), n3e = load_node(shipped(), "tsmc-n3e").value();
+  EXPECT_GT(*n3e.logic_mtr_per_mm2 / *n5.logic_mtr_per_mm2, 1.25);
+  EXPECT_EQ(*n3e.sram_bitcell, *n5.sram_bitcell);
+  EXPECT_GT(*load_node(shipped(), "tsmc-n2")->logic_mtr_per_mm2 / *n5.logic_mtr_per_mm2, 2.0);
   EXPECT_TRUE(load_node(shipped(), "tsmc-a16")->projection);
 }
 
