@@ -48,33 +48,41 @@ core::Result<OpTimer> OpTimer::create(const hw::ChipSpec& chip, core::NumberForm
   }
   OpTimer t;
   t.tier_ = tier;
+  t.chip_ = chip;
+  t.format_ = format;
   t.peak_ = *chip.tensor_peak_for(format);
-  t.roofline_ = *roof;
-  t.machine_ = *machine;
+  t.rates_.emplace(format, Rates{*roof, *machine, chip.efficiency.op_overhead_for(format)});
   // Without a published special-function rate, exp and tanh issue at the vector rate.
   t.transcendental_ = chip.vector.transcendental.value_or(chip.vector.fp32_peak);
-  t.op_overhead_ = chip.efficiency.op_overhead_for(format);
   t.link_latency_ = chip.efficiency.link_latency;
-  t.chip_id_ = chip.id;
   return t;
 }
 
+const OpTimer::Rates& OpTimer::rates(core::NumberFormat format) {
+  if (auto it = rates_.find(format); it != rates_.end()) return it->second;
+  auto roof = roofline_for(chip_, format);
+  auto machine = tile_machine(chip_, format);
+  if (!roof || !machine) return rates_.at(format_);
+  return rates_.emplace(format, Rates{*roof, *machine, chip_.efficiency.op_overhead_for(format)}).first->second;
+}
+
 core::Result<OpTime> OpTimer::time(const workload::Op& op, std::string* mapping) {
-  if (tier_ == Tier::kRoofline) return roofline_.time(op);
+  if (tier_ == Tier::kRoofline) return rates(op.format).roofline.time(op);
   switch (op.kind) {
     case workload::OpKind::kGemm: return gemm_time(op, mapping);
     case workload::OpKind::kAttention: return attention_time(op);
     case workload::OpKind::kVector:
     case workload::OpKind::kGather: return vector_time(op);
     case workload::OpKind::kCollective: {
-      OpTime t = roofline_.time(op);
+      const Rates& r = rates(op.format);
+      OpTime t = r.roofline.time(op);
       // A ring all-reduce takes 2 (g - 1) steps, each paying the link latency.
       t[Bound::kLink].fixed += 2 * real(op.group - 1) * link_latency_.base();
-      t.overhead = op_overhead_;
+      t.overhead = r.op_overhead;
       return t;
     }
   }
-  return roofline_.time(op);
+  return rates(op.format).roofline.time(op);
 }
 
 core::Result<OpTime> OpTimer::gemm_time(const workload::Op& op, std::string* mapping) {
@@ -85,58 +93,62 @@ core::Result<OpTime> OpTimer::gemm_time(const workload::Op& op, std::string* map
     if (mapping != nullptr) *mapping = hit->second.second;
     return hit->second.first;
   }
+  const Rates& r = rates(op.format);
+  const TileMachine& machine = r.machine;
   OpTime t;
   std::string how;
   if (tier_ == Tier::kCycle) {
-    const mapping::SystolicHardware hw{machine_.array_rows, machine_.array_cols, machine_.workers, machine_.clock,
-                                       machine_.worker_memory, machine_.memory, core::Time{}};
+    const mapping::SystolicHardware hw{machine.array_rows, machine.array_cols, machine.workers, machine.clock,
+                                       machine.worker_memory, machine.memory, core::Time{}};
     const mapping::GemmShape shape{op.m, op.n, op.k};
     auto tiling = mapping::choose_tiling(hw, shape, bytes);
     if (!tiling) return tiling.errors();
     auto sim = mapping::simulate_gemm(hw, shape, bytes, tiling->tiling);
     if (!sim) return sim.errors();
     // Groups run one after another; each is simulated once.
-    t[Bound::kTensor].fixed = real(sim->compute_busy_cycles) / machine_.clock.base() * real(groups);
+    t[Bound::kTensor].fixed = real(sim->compute_busy_cycles) / machine.clock.base() * real(groups);
     t[Bound::kMemory].fixed = sim->time.base() * real(groups);
     how = fmt::format("{}, simulated {} cycles", mapping::describe(tiling->tiling), sim->total_cycles);
   } else {
-    const GemmMapping g = map_gemm(machine_, {op.m, op.n, op.k}, bytes, groups);
+    const GemmMapping g = map_gemm(machine, {op.m, op.n, op.k}, bytes, groups);
     t[Bound::kTensor].fixed = g.compute.base();
     t[Bound::kMemory].fixed = g.memory.base();
     t.overhead = g.prologue;
     how = g.describe();
   }
   // Bias adds ride in the GEMM's epilogue on the vector units.
-  t[Bound::kVector].fixed = op.fixed.vector_ops.base() / roofline_.vector.base();
-  t.overhead += op_overhead_;
+  t[Bound::kVector].fixed = op.fixed.vector_ops.base() / r.roofline.vector.base();
+  t.overhead += r.op_overhead;
   gemms_.emplace(key, std::make_pair(t, how));
   if (mapping != nullptr) *mapping = how;
   return t;
 }
 
-OpTime OpTimer::attention_time(const workload::Op& op) const {
+OpTime OpTimer::attention_time(const workload::Op& op) {
   OpTime t = vector_time(op);
+  const TileMachine& machine = rates(op.format).machine;
   // The query rows of one KV head (GQA group x new tokens) fill a tile of
   // the tensor units; a short one is padded.
   double padding = 1;
-  if (!machine_.systolic() && op.m > 0) {
+  if (!machine.systolic() && op.m > 0) {
     padding = real(mapping::ceil_div(op.m, kGpuQueryTile) * kGpuQueryTile) / real(op.m);
   }
-  const double rate = machine_.tensor_rate().base() / padding;
+  const double rate = machine.tensor_rate().base() / padding;
   t[Bound::kTensor] = {op.fixed.tensor_ops.base() / rate, op.per_context_token.tensor_ops.base() / rate};
   return t;
 }
 
-OpTime OpTimer::vector_time(const workload::Op& op) const {
+OpTime OpTimer::vector_time(const workload::Op& op) {
+  const Rates& r = rates(op.format);
   OpTime t;
   auto seconds = [&](const workload::Work& w) {
-    return (w.vector_ops - w.special_ops).base() / roofline_.vector.base() +
+    return (w.vector_ops - w.special_ops).base() / r.roofline.vector.base() +
            w.special_ops.base() / transcendental_.base();
   };
   t[Bound::kVector] = {seconds(op.fixed), seconds(op.per_context_token)};
-  t[Bound::kMemory] = {op.fixed.bytes.base() / machine_.memory.base(),
-                       op.per_context_token.bytes.base() / machine_.memory.base()};
-  t.overhead = op_overhead_;
+  t[Bound::kMemory] = {op.fixed.bytes.base() / r.machine.memory.base(),
+                       op.per_context_token.bytes.base() / r.machine.memory.base()};
+  t.overhead = r.op_overhead;
   return t;
 }
 
@@ -153,7 +165,8 @@ core::Result<std::vector<OpCost>> cost_ops(OpTimer& timer, const workload::Graph
     if (!t) return t.errors();
     c.time = t->at(context);
     c.bound = t->bound(context);
-    c.tensor_utilisation = c.time > core::Time{} ? (c.work.tensor_ops / c.time) / timer.tensor_peak() : 0.0;
+    c.tensor_utilisation =
+        c.time > core::Time{} ? (c.work.tensor_ops / c.time) / timer.tensor_peak(op.format) : 0.0;
     out.push_back(std::move(c));
   }
   return out;

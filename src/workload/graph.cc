@@ -48,6 +48,7 @@ class GraphBuilder {
         options_(options),
         t_(options.sharding.tensor),
         compute_(f.compute()),
+        attention_(f.attention()),
         w_(core::bytes_per_element(f.weights)),
         a_(core::bytes_per_element(f.activations)),
         kv_(core::bytes_per_element(f.kv_cache)),
@@ -362,7 +363,7 @@ class GraphBuilder {
     Op op;
     op.name = std::move(name);
     op.kind = kind;
-    op.format = compute_;
+    op.format = kind == OpKind::kAttention ? attention_ : compute_;
     op.repeat = repeat;
     return op;
   }
@@ -370,7 +371,7 @@ class GraphBuilder {
   const ModelSpec& m_;
   PassOptions options_;
   int64_t t_;  // tensor-parallel size
-  core::NumberFormat compute_;
+  core::NumberFormat compute_, attention_;
   double w_, a_, kv_;  // bytes per element
   // Activations narrower than 16 bits are GEMM inputs only: the kernel that
   // produces them quantises on the fly, while GEMM outputs, the residual

@@ -17,6 +17,10 @@ core::NumberFormat Formats::compute() const {
   return core::bits_per_element(weights) >= core::bits_per_element(activations) ? weights : activations;
 }
 
+core::NumberFormat Formats::attention() const {
+  return core::bits_per_element(activations) >= core::bits_per_element(kv_cache) ? activations : kv_cache;
+}
+
 core::Result<ServeScenario> read_scenario(const config::Node& doc, const std::string& name) {
   core::Diagnostics errors;
   config::MapReader top(doc, "", errors);

@@ -49,22 +49,35 @@ class OpTimer {
 
   [[nodiscard]] Tier tier() const { return tier_; }
   [[nodiscard]] core::OpRate tensor_peak() const { return peak_; }
+  // Dense peak in `format`, or in the timer's own format where the chip lacks it.
+  [[nodiscard]] core::OpRate tensor_peak(core::NumberFormat format) const {
+    return chip_.tensor_peak_for(format).value_or(peak_);
+  }
   [[nodiscard]] size_t gemm_shapes() const { return gemms_.size(); }  // mapped so far
 
  private:
+  // What the tiers need of the chip in one number format.
+  struct Rates {
+    Roofline roofline;
+    TileMachine machine;
+    core::Time op_overhead;
+  };
+
   OpTimer() = default;
+  // The rates in `format`, derived on first use; the timer's own format
+  // where the chip lacks `format`.
+  const Rates& rates(core::NumberFormat format);
   core::Result<OpTime> gemm_time(const workload::Op& op, std::string* mapping);
-  OpTime attention_time(const workload::Op& op) const;
-  OpTime vector_time(const workload::Op& op) const;
+  OpTime attention_time(const workload::Op& op);
+  OpTime vector_time(const workload::Op& op);
 
   Tier tier_ = Tier::kTile;
+  hw::ChipSpec chip_;
+  core::NumberFormat format_ = core::NumberFormat::kBF16;
   core::OpRate peak_;
-  Roofline roofline_;
-  TileMachine machine_;
+  std::map<core::NumberFormat, Rates> rates_;
   core::OpRate transcendental_;
-  core::Time op_overhead_;
   core::Time link_latency_;
-  std::string chip_id_;
   // (m, n, k, groups, bytes of A, B and C) -> time and mapping
   using GemmKey = std::tuple<int64_t, int64_t, int64_t, int64_t, double, double, double>;
   std::map<GemmKey, std::pair<OpTime, std::string>> gemms_;

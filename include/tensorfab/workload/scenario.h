@@ -21,6 +21,9 @@ struct Formats {
   // weight-only quantisation (fp4 weights, bf16 activations) still runs the
   // matmuls in bf16 after dequantising.
   [[nodiscard]] core::NumberFormat compute() const;
+  // Attention multiplies activations (queries, probabilities) by the cache
+  // (keys, values): it runs in the wider of the two formats.
+  [[nodiscard]] core::NumberFormat attention() const;
 };
 
 // Static batching prefills the whole batch together, then decodes it to the
