@@ -190,14 +190,7 @@ core::Result<NodeReport> show_node(const config::Catalog& catalog, const NodeReq
 
 nlohmann::ordered_json to_json(const NodeReport& r) {
   const auto& n = r.node;
-  auto optional = [](const auto& v) -> nlohmann::ordered_json {
-    if (!v) return nullptr;
-    if constexpr (requires { v->base(); }) {
-      return report::quantity(*v);
-    } else {
-      return *v;
-    }
-  };
+  using report::optional;
   nlohmann::ordered_json j = {{"tool", report::tool_info()},
                               {"node",
                                {{"id", n.id},

@@ -118,6 +118,13 @@ core::Time Efficiency::op_overhead_for(core::NumberFormat f) const {
   return it != by_format.end() && it->second.op_overhead ? *it->second.op_overhead : op_overhead;
 }
 
+core::Result<core::OpRate> ChipSpec::required_tensor_peak(core::NumberFormat format) const {
+  if (auto peak = tensor_peak_for(format)) return *peak;
+  return core::bad_input(fmt::format("chip '{}' has no tensor throughput in {}; choose another format "
+                                     "in the scenario (formats.weights / formats.activations)",
+                                     id, core::name(format)));
+}
+
 std::optional<core::OpRate> ChipSpec::tensor_peak_for(core::NumberFormat format) const {
   auto it = tensor.dense_peak.find(format);
   if (it == tensor.dense_peak.end()) return std::nullopt;

@@ -24,12 +24,8 @@ OpTime Roofline::time(const workload::Op& op) const {
 }
 
 core::Result<Roofline> roofline_for(const hw::ChipSpec& chip, core::NumberFormat format) {
-  auto peak = chip.tensor_peak_for(format);
-  if (!peak) {
-    return core::bad_input(fmt::format("chip '{}' has no tensor throughput in {}; choose another format "
-                                       "in the scenario (formats.weights / formats.activations)",
-                                       chip.id, core::name(format)));
-  }
+  auto peak = chip.required_tensor_peak(format);
+  if (!peak) return peak.errors();
   return Roofline{*peak * chip.efficiency.tensor_for(format), chip.vector.fp32_peak,
                   chip.memory.bandwidth() * chip.efficiency.memory,
                   chip.chip_to_chip() / 2 * chip.efficiency.link};

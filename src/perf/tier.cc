@@ -36,12 +36,18 @@ std::optional<Tier> parse_tier(std::string_view text) {
   return std::nullopt;
 }
 
-core::Result<OpTimer> OpTimer::create(const hw::ChipSpec& chip, core::NumberFormat format, Tier tier) {
+core::Result<OpTimer::Rates> OpTimer::rates_in(const hw::ChipSpec& chip, core::NumberFormat format) {
   auto roof = roofline_for(chip, format);
   if (!roof) return roof.errors();
   auto machine = tile_machine(chip, format);
   if (!machine) return machine.errors();
-  if (tier == Tier::kCycle && !machine->systolic()) {
+  return Rates{*roof, *machine, chip.efficiency.op_overhead_for(format)};
+}
+
+core::Result<OpTimer> OpTimer::create(const hw::ChipSpec& chip, core::NumberFormat format, Tier tier) {
+  auto own = rates_in(chip, format);
+  if (!own) return own.errors();
+  if (tier == Tier::kCycle && !own->machine.systolic()) {
     return core::bad_input(fmt::format("the cycle tier simulates systolic arrays, and chip '{}' describes none "
                                        "(tensor.array); use --tier tile",
                                        chip.id));
@@ -51,7 +57,7 @@ core::Result<OpTimer> OpTimer::create(const hw::ChipSpec& chip, core::NumberForm
   t.chip_ = chip;
   t.format_ = format;
   t.peak_ = *chip.tensor_peak_for(format);
-  t.rates_.emplace(format, Rates{*roof, *machine, chip.efficiency.op_overhead_for(format)});
+  t.rates_.emplace(format, *own);
   // Without a published special-function rate, exp and tanh issue at the vector rate.
   t.transcendental_ = chip.vector.transcendental.value_or(chip.vector.fp32_peak);
   t.link_latency_ = chip.efficiency.link_latency;
@@ -60,10 +66,9 @@ core::Result<OpTimer> OpTimer::create(const hw::ChipSpec& chip, core::NumberForm
 
 const OpTimer::Rates& OpTimer::rates(core::NumberFormat format) {
   if (auto it = rates_.find(format); it != rates_.end()) return it->second;
-  auto roof = roofline_for(chip_, format);
-  auto machine = tile_machine(chip_, format);
-  if (!roof || !machine) return rates_.at(format_);
-  return rates_.emplace(format, Rates{*roof, *machine, chip_.efficiency.op_overhead_for(format)}).first->second;
+  auto made = rates_in(chip_, format);
+  if (!made) return rates_.at(format_);
+  return rates_.emplace(format, *made).first->second;
 }
 
 core::Result<OpTime> OpTimer::time(const workload::Op& op, std::string* mapping) {

@@ -50,12 +50,8 @@ std::string GemmMapping::describe() const {
 }
 
 core::Result<TileMachine> tile_machine(const hw::ChipSpec& chip, core::NumberFormat format) {
-  const auto peak = chip.tensor_peak_for(format);
-  if (!peak) {
-    return core::bad_input(fmt::format("chip '{}' has no tensor throughput in {}; choose another format "
-                                       "in the scenario (formats.weights / formats.activations)",
-                                       chip.id, core::name(format)));
-  }
+  auto peak = chip.required_tensor_peak(format);
+  if (!peak) return peak.errors();
   TileMachine m;
   const hw::SramLevel* staging = staging_level(chip);
   const hw::TensorEngine& t = chip.tensor;

@@ -48,13 +48,6 @@ ordered_json to_json(const std::vector<perf::OpCost>& ops) {
 ordered_json tool_info() { return {{"name", "tensorfab"}, {"version", core::kVersion}}; }
 
 ordered_json to_json(const hw::ChipSpec& chip) {
-  auto optional = [](const auto& value) {
-    if constexpr (requires { value->base(); }) {
-      return value ? quantity(*value) : ordered_json();
-    } else {
-      return value ? ordered_json(*value) : ordered_json();
-    }
-  };
   auto link = [&](const std::optional<hw::LinkSpec>& l) {
     if (!l) return ordered_json();
     return ordered_json{{"name", l->name},

@@ -120,6 +120,8 @@ struct ChipSpec {
 
   // Dense peak in `format`, or nothing if the tensor units lack it.
   [[nodiscard]] std::optional<core::OpRate> tensor_peak_for(core::NumberFormat format) const;
+  // The same, or a bad-input error naming the format, for a scenario that asks for it.
+  [[nodiscard]] core::Result<core::OpRate> required_tensor_peak(core::NumberFormat format) const;
   [[nodiscard]] core::Bytes sram_total() const;
   [[nodiscard]] core::Bandwidth chip_to_chip() const;  // scale-up bandwidth, or zero
 };

@@ -64,6 +64,7 @@ class OpTimer {
   };
 
   OpTimer() = default;
+  static core::Result<Rates> rates_in(const hw::ChipSpec& chip, core::NumberFormat format);
   // The rates in `format`, derived on first use; the timer's own format
   // where the chip lacks `format`.
   const Rates& rates(core::NumberFormat format);

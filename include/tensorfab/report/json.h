@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
+
 #include "tensorfab/core/units.h"
 #include "tensorfab/hw/chip.h"
 #include "tensorfab/perf/serving.h"
@@ -14,6 +16,17 @@ namespace tfab::report {
 template <core::DimVector D>
 [[nodiscard]] nlohmann::ordered_json quantity(core::Quantity<D> q) {
   return {{"value", core::canonical_value(q.base(), D)}, {"unit", core::canonical_unit(D)}};
+}
+
+// An optional figure: its value (a quantity as above), or null when absent.
+template <class T>
+[[nodiscard]] nlohmann::ordered_json optional(const std::optional<T>& value) {
+  if (!value) return nullptr;
+  if constexpr (requires { value->base(); }) {
+    return quantity(*value);
+  } else {
+    return *value;
+  }
 }
 
 // The tool and version that wrote a document.
