@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cctype>
 #include <filesystem>
 
 #include "tensorfab/config/reader.h"
@@ -212,6 +213,90 @@ nlohmann::ordered_json to_json(const NodeReport& r) {
                 {"negative_binomial_alpha", r.alpha},
                 {"yields", yields}};
   }
+  return j;
+}
+
+core::Result<PhysicalReport> physical(const config::Catalog& catalog, const std::string& chip_id,
+                                      const config::Overrides& overrides) {
+  auto chips = api::chips(catalog, {chip_id}, overrides);
+  if (!chips) return chips.errors();
+  PhysicalReport r;
+  r.chip = chips->front();
+  const auto& chip = r.chip;
+  if (!chip.die_area) {
+    return core::bad_input(chip.id + " gives no die_area, so its dies cannot be placed or priced; give the area of "
+                                     "its logic dies (all together), e.g. die_area: 800 mm^2",
+                           "die_area");
+  }
+  r.die = *chip.die_area / static_cast<double>(chip.dies);
+  // A missing node, package or memory file narrows the report; it is not an error.
+  auto first_message = [](const core::Diagnostics& d) { return d.empty() ? std::string() : d.front().message; };
+  if (auto node = tech::load_node(catalog, chip.process_node)) {
+    r.node = *node;
+  } else {
+    r.unknown.push_back("process node '" + chip.process_node + "': " + first_message(node.errors()));
+  }
+  if (auto pkg = package::load_package(catalog, chip.package)) {
+    r.package = *pkg;
+  } else {
+    r.unknown.push_back("package '" + chip.package + "': " + first_message(pkg.errors()));
+  }
+  std::string memory_id = chip.memory.type;
+  for (auto& c : memory_id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (auto mem = package::load_memory(catalog, memory_id)) {
+    r.memory = *mem;
+  } else {
+    r.unknown.push_back("memory '" + memory_id + "': " + first_message(mem.errors()));
+  }
+
+  const package::Layout layout{r.die, chip.dies, chip.memory.stacks};
+  if (r.package) {
+    r.fit = package::check_fit(layout, *r.package, r.memory);
+  } else {
+    // Without a package only the reticle can be checked.
+    r.fit = package::check_fit({r.die, chip.dies, 0}, package::PackageTech{}, std::nullopt);
+  }
+  if (!r.fit.fits()) {
+    core::Diagnostics errors;
+    for (const auto& why : r.fit.broken) {
+      errors.push_back(core::bad_input(chip.id + " does not fit: " + why, "die_area, memory.stacks, package"));
+    }
+    return errors;
+  }
+  if (r.node && r.package) {
+    auto b = cost::bill({r.die, chip.dies, chip.memory.capacity(), chip.memory.stacks, *r.node, *r.package, r.memory});
+    if (!b) return b.errors();
+    r.bill = *b;
+  }
+  return r;
+}
+
+nlohmann::ordered_json to_json(const PhysicalReport& r) {
+  using report::optional;
+  using report::quantity;
+  nlohmann::ordered_json fit = {{"fits", r.fit.fits()},
+                                {"stacks_per_die_limit", r.fit.stacks_per_die_limit},
+                                {"interposer", optional(r.fit.interposer)},
+                                {"unchecked", r.fit.unchecked}};
+  nlohmann::ordered_json j = {{"tool", report::tool_info()},
+                              {"chip", {{"id", r.chip.id}, {"fingerprint", r.chip.fingerprint}}},
+                              {"die", {{"area", quantity(r.die)}, {"count", r.chip.dies}}},
+                              {"process_node", r.node ? nlohmann::ordered_json(r.node->id) : nullptr},
+                              {"package", r.package ? nlohmann::ordered_json(r.package->id) : nullptr},
+                              {"memory", r.memory ? nlohmann::ordered_json(r.memory->id) : nullptr},
+                              {"fit", fit}};
+  if (r.bill) {
+    const auto& b = *r.bill;
+    j["cost"] = {{"dies_per_wafer", b.dies_per_wafer},
+                 {"die_yield", b.die_yield ? nlohmann::ordered_json(*b.die_yield) : nullptr},
+                 {"known_good_die", optional(b.die_cost)},
+                 {"memory", optional(b.memory_cost)},
+                 {"packaging", optional(b.packaging_cost)},
+                 {"assembly_yield", b.assembly_yield ? nlohmann::ordered_json(*b.assembly_yield) : nullptr},
+                 {"total", optional(b.total)},
+                 {"missing", b.missing}};
+  }
+  j["unknown"] = r.unknown;
   return j;
 }
 

@@ -120,6 +120,11 @@ std::vector<BadInput> bad_inputs() {
        "error: --die-area: expected an area such as \"814 mm^2\", got 800"},
       {"die_too_large", "show node tsmc-n5 --die-area \"0.2 m^2\"", "does not fit on a 300 mm wafer"},
       {"unknown_node", "show node tsmc-n6", "error: node: unknown node 'tsmc-n6' (did you mean"},
+      {"die_beyond_the_reticle", "show chip h100-sxm --physical --set \"chip.die_area=900 mm^2\"",
+       "h100-sxm does not fit: a 900 mm^2 die exceeds the 26 x 33 mm reticle"},
+      {"stacks_beyond_the_shoreline", "show chip h100-sxm --physical --set chip.memory.stacks=7",
+       "7 memory stacks per die need 77 mm of die edge"},
+      {"physical_without_die_area", "show chip b200 --physical", "b200 gives no die_area"},
       {"validation_file_missing", "validate " + chip_dir + "/nowhere.yaml", "nowhere.yaml"},
   };
 }
@@ -264,6 +269,23 @@ TEST(Cli, ShowNodeWithADie) {
   Outcome no_d0 = tensorfab("show node tsmc-n2 --die-area \"800 mm^2\"");
   ASSERT_EQ(no_d0.code, 0) << no_d0.err;
   EXPECT_NE(no_d0.out.find("needs the node's defect density"), std::string::npos) << no_d0.out;
+}
+
+TEST(Cli, ShowChipPhysicalPlacesAndPricesThePart) {
+  Outcome r = tensorfab("show chip h100-sxm --physical --format json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["fit"]["fits"], true);
+  EXPECT_EQ(j["fit"]["stacks_per_die_limit"], 6);
+  EXPECT_EQ(j["cost"]["dies_per_wafer"], 57);
+  // The total is the parts over the assembly yield.
+  const auto& c = j["cost"];
+  const double parts = c["known_good_die"]["value"].get<double>() + c["memory"]["value"].get<double>() +
+                       c["packaging"]["value"].get<double>();
+  EXPECT_NEAR(c["total"]["value"].get<double>(), parts / c["assembly_yield"].get<double>(), 1e-6 * parts);
+  Outcome text = tensorfab("show chip seed-2nm --physical");
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_NE(text.out.find("Samsung SF2: defect density"), std::string::npos) << text.out;
 }
 
 TEST(Cli, ShowChipPrintsSpecAndDerivedFigures) {

@@ -208,6 +208,46 @@ int run_show_node(const config::Catalog& catalog, const api::NodeRequest& reques
   return kOk;
 }
 
+int run_show_physical(const config::Catalog& catalog, const std::string& id, const config::Overrides& overrides,
+                      const OutputOptions& out) {
+  auto result = api::physical(catalog, id, overrides);
+  if (!result) return report_errors(result.errors());
+  const auto& r = *result;
+  if (out.format == "json") {
+    print_json(api::to_json(r));
+    return kOk;
+  }
+  report::Table table({"", r.chip.id}, report::Table::Layout::kText);
+  auto row = [&](std::string label, std::string value) { table.add_row({std::move(label), std::move(value)}); };
+  row("logic dies", fmt::format("{} x {}", r.chip.dies, core::format(r.die)));
+  row("process node", r.node ? r.node->name : "no file for '" + r.chip.process_node + "'");
+  row("package", r.package ? r.package->name : "no file for '" + r.chip.package + "'");
+  row("memory", fmt::format("{} x {}", r.chip.memory.stacks, r.memory ? r.memory->name : r.chip.memory.type));
+  row("fits", "yes: reticle" + std::string(r.fit.stacks_per_die_limit > 0 ? ", shoreline" : "") +
+                  (r.fit.interposer ? ", interposer" : "") + (r.package ? ", package limits" : ""));
+  if (r.fit.stacks_per_die_limit > 0) {
+    row("memory edge", fmt::format("room for {} stacks per die", r.fit.stacks_per_die_limit));
+  }
+  if (r.fit.interposer) row("interposer", core::format(*r.fit.interposer));
+  for (const auto& u : r.fit.unchecked) row("not checked", u);
+  if (r.bill) {
+    const auto& b = *r.bill;
+    const std::string unknown = "not known";
+    auto money = [&](const std::optional<core::Money>& m) { return m ? core::format(*m) : unknown; };
+    row("dies per 300 mm wafer", fmt::format("{:g}", b.dies_per_wafer));
+    row("die yield (neg. binomial, alpha 3)", b.die_yield ? fmt::format("{:.3f}", *b.die_yield) : unknown);
+    row("known-good die", money(b.die_cost));
+    row("memory stacks", money(b.memory_cost));
+    row("packaging", money(b.packaging_cost));
+    row("assembly yield", b.assembly_yield ? fmt::format("{:.3f}", *b.assembly_yield) : unknown);
+    row("cost per part", money(b.total));
+    for (const auto& m : b.missing) row("missing", m);
+  }
+  for (const auto& u : r.unknown) row("unknown", u);
+  std::cout << (out.format == "csv" ? table.render_csv() : table.render_text());
+  return kOk;
+}
+
 int run_compare_chips(const config::Catalog& catalog, const std::vector<std::string>& ids,
                       const config::Overrides& overrides, const OutputOptions& out) {
   auto chips = api::chips(catalog, ids, overrides);
@@ -329,6 +369,9 @@ int main(int argc, char** argv) {
   show_cmd->add_option("--scenario", model_request.scenario, "For a model: a serving or training scenario");
   show_cmd->add_option("--chip", model_request.chip, "For a model: check that the scenario fits this chip");
   api::NodeRequest node_request;
+  bool physical = false;
+  show_cmd->add_flag("--physical", physical,
+                     "For a chip: its dies against the reticle, shoreline and package, and what one part costs");
   std::string die_area;
   show_cmd->add_option("--die-area", die_area, "For a node: dies, yield and cost of a die this size (\"800 mm^2\")");
   show_cmd->add_option("--alpha", node_request.alpha, "For a node: negative-binomial defect clustering (default 3)")
@@ -418,6 +461,7 @@ int main(int argc, char** argv) {
     }
     return run_show_node(catalog, node_request, out);
   }
+  if (*show_cmd && physical) return run_show_physical(catalog, show_name, set_overrides(), out);
   if (*show_cmd) return run_show_chip(catalog, show_name, set_overrides(), out);
   if (*compare_cmd) return run_compare_chips(catalog, compare_ids, set_overrides(), out);
   if (*list_cmd) {

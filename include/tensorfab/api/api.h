@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "tensorfab/config/load.h"
+#include "tensorfab/cost/bill.h"
+#include "tensorfab/package/package.h"
 #include "tensorfab/perf/serving.h"
 #include "tensorfab/tech/process.h"
 #include "tensorfab/tech/wafer.h"
@@ -96,6 +98,25 @@ struct ModelReport {
 
 [[nodiscard]] core::Result<ModelReport> show_model(const config::Catalog& catalog, const ModelRequest& request);
 [[nodiscard]] nlohmann::ordered_json to_json(const ModelReport& report);
+
+// `tensorfab show chip NAME --physical`: the chip's silicon and package,
+// checked against the reticle, the shoreline and the packaging's limits,
+// and what one part costs to make. A design that breaks a limit is an
+// error naming each limit and by how much.
+struct PhysicalReport {
+  hw::ChipSpec chip;
+  core::Area die;  // one logic die
+  std::optional<tech::ProcessNode> node;
+  std::optional<package::PackageTech> package;
+  std::optional<package::MemoryStackTech> memory;
+  package::Fit fit;
+  std::optional<cost::Bill> bill;      // when node and package are known
+  std::vector<std::string> unknown;    // what kept a part of the report out
+};
+
+[[nodiscard]] core::Result<PhysicalReport> physical(const config::Catalog& catalog, const std::string& chip,
+                                                    const config::Overrides& overrides = {});
+[[nodiscard]] nlohmann::ordered_json to_json(const PhysicalReport& report);
 
 // `tensorfab show node`: a process node, and with a die area, what a
 // wafer of it gives: dies, yield under each model, known-good-die cost.

@@ -1,0 +1,44 @@
+#pragma once
+// What one packaged chip costs to make: its logic dies (known-good-die cost
+// from the node's wafer price and yield), its memory stacks (price per GB),
+// the packaging, and the parts lost when an attachment fails. Each line
+// says what it rests on; a line whose figures are not public is missing,
+// never guessed. docs/cost-model.md derives it.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tensorfab/core/units.h"
+#include "tensorfab/package/package.h"
+#include "tensorfab/tech/process.h"
+#include "tensorfab/tech/wafer.h"
+
+namespace tfab::cost {
+
+struct BillInputs {
+  core::Area die;  // one logic die
+  int64_t dies = 1;
+  core::Bytes memory_capacity;  // all stacks together
+  int64_t memory_stacks = 0;
+  tech::ProcessNode node;
+  package::PackageTech package;
+  std::optional<package::MemoryStackTech> memory;
+  double alpha = 3;  // negative-binomial clustering of defects
+};
+
+struct Bill {
+  double dies_per_wafer = 0;
+  std::optional<double> die_yield;            // negative binomial
+  std::optional<core::Money> die_cost;        // one known-good die
+  std::optional<core::Money> memory_cost;     // all stacks
+  std::optional<core::Money> packaging_cost;
+  std::optional<double> assembly_yield;       // bonding yield ^ (dies + stacks)
+  std::optional<core::Money> total;           // when every line is known
+  std::vector<std::string> missing;           // the figures that keep a line out
+};
+
+// Fails (bad input) only on a die no wafer holds.
+[[nodiscard]] core::Result<Bill> bill(const BillInputs& in);
+
+}  // namespace tfab::cost
