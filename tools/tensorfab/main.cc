@@ -394,9 +394,9 @@ int main(int argc, char** argv) {
 
   std::string list_kind;
   auto* list_cmd = app.add_subcommand("list", "List the shipped chips, models or scenarios");
-  list_cmd->add_option("kind", list_kind, "chips, models, scenarios or nodes")
+  list_cmd->add_option("kind", list_kind, "chips, models, scenarios, nodes, packages or memories")
       ->required()
-      ->check(CLI::IsMember({"chips", "models", "scenarios", "nodes"}));
+      ->check(CLI::IsMember({"chips", "models", "scenarios", "nodes", "packages", "memories"}));
 
   try {
     app.parse(argc, argv);
