@@ -92,7 +92,7 @@ Fit check_fit(const Layout& layout, const PackageTech& package, const std::optio
     fit.broken.push_back(fmt::format(
         "{} memory stacks per die need {:.0f} mm of die edge ({} x {:.1f} mm wide); a {:.0f} mm^2 die offers at most "
         "{:.1f} mm on {} edges, room for {}",
-        per_die, per_die * mm(*memory->width), per_die, mm(*memory->width), die, layout.memory_edges * long_side,
+        per_die, static_cast<double>(per_die) * mm(*memory->width), per_die, mm(*memory->width), die, layout.memory_edges * long_side,
         layout.memory_edges, fit.stacks_per_die_limit));
   }
   if (!memory->depth || !package.area_scale) {
