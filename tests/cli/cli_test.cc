@@ -124,6 +124,7 @@ std::vector<BadInput> bad_inputs() {
        "h100-sxm does not fit: a 900 mm^2 die exceeds the 26 x 33 mm reticle"},
       {"stacks_beyond_the_shoreline", "show chip h100-sxm --physical --set chip.memory.stacks=7",
        "7 memory stacks per die need 77 mm of die edge"},
+      {"physical_on_a_node", "show node tsmc-n5 --physical", "error: --physical: applies to chips only"},
       {"physical_without_die_area", "show chip b200 --physical", "b200 gives no die_area"},
       {"validation_file_missing", "validate " + chip_dir + "/nowhere.yaml", "nowhere.yaml"},
   };

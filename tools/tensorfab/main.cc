@@ -235,7 +235,7 @@ int run_show_physical(const config::Catalog& catalog, const std::string& id, con
     const std::string unknown = "not known";
     auto money = [&](const std::optional<core::Money>& m) { return m ? core::format(*m) : unknown; };
     row("dies per 300 mm wafer", fmt::format("{:g}", b.dies_per_wafer));
-    row("die yield (neg. binomial, alpha 3)", b.die_yield ? fmt::format("{:.3f}", *b.die_yield) : unknown);
+    row(fmt::format("die yield (neg. binomial, alpha {:g})", cost::BillInputs{}.alpha), b.die_yield ? fmt::format("{:.3f}", *b.die_yield) : unknown);
     row("known-good die", money(b.die_cost));
     row("memory stacks", money(b.memory_cost));
     row("packaging", money(b.packaging_cost));
@@ -441,6 +441,9 @@ int main(int argc, char** argv) {
     if (!errors.empty()) return report_errors(errors);
     std::cout << fmt::format("ok: {} file{} valid\n", files.size(), files.size() == 1 ? "" : "s");
     return kOk;
+  }
+  if (*show_cmd && physical && show_kind != "chip") {
+    return report_errors({core::bad_input("applies to chips only: tensorfab show chip NAME --physical", "--physical")});
   }
   if (*show_cmd && show_kind == "model") {
     model_request.model = show_name;
