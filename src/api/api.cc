@@ -102,7 +102,10 @@ core::Result<EvalResult> eval_chip(const config::Catalog& catalog, const std::st
   perf::OpTimer timer = std::move(created).value();
   auto serving = perf::evaluate_serving(timer, *chip, inputs.model, inputs.scenario);
   if (!serving) return serving.errors();
-  EvalResult result{*chip, inputs.model, std::move(serving).value(), {}};
+  EvalResult result;
+  result.chip = *chip;
+  result.model = inputs.model;
+  result.serving = std::move(serving).value();
   if (sweep) {
     auto points = perf::throughput_vs_batch(timer, *chip, inputs.model, inputs.scenario);
     if (!points) return points.errors();
@@ -110,6 +113,14 @@ core::Result<EvalResult> eval_chip(const config::Catalog& catalog, const std::st
   }
   return result;
 }
+
+core::Result<PhysicalReport> physical_of(const config::Catalog& catalog, const hw::ChipSpec& chip,
+                                         const cost::PhysicalCalibration& calibration);
+
+// Adds the power, energy and TCO of the row's serving; what cannot be
+// derived is named in `row.cost_unknown`.
+void add_serving_cost(const config::Catalog& catalog, const cost::PhysicalCalibration& calibration,
+                      const cost::Datacenter& datacenter, EvalResult& row);
 
 }  // namespace
 
@@ -138,7 +149,8 @@ core::Result<std::vector<hw::ChipSpec>> chips(const config::Catalog& catalog, co
 }
 
 core::Result<EvalResult> eval(const config::Catalog& catalog, const EvalRequest& request) {
-  StudyRequest one{{request.chip}, request.model, request.scenario, request.overrides, request.tier, request.sweep};
+  StudyRequest one{{request.chip}, request.model,  request.scenario,  request.overrides,
+                   request.tier,   request.sweep,  request.datacenter};
   auto result = study(catalog, one);
   if (!result) return result.errors();
   return std::move(result->rows.front());
@@ -150,6 +162,10 @@ core::Result<StudyResult> study(const config::Catalog& catalog, const StudyReque
   if (!overrides) return overrides.errors();
   core::Diagnostics errors;
   auto inputs = load_inputs(catalog, request.model, request.scenario, *overrides, errors);
+  auto datacenter = cost::load_datacenter(catalog, request.datacenter);
+  if (!datacenter) append(errors, from_request(datacenter.errors(), "datacenter"));
+  auto calibration = cost::load_physical_calibration(catalog);
+  if (!calibration) append(errors, calibration.errors());
   StudyResult out;
   for (const auto& chip : request.chips) {
     if (!inputs) {  // still check the chips, to report everything at once
@@ -159,11 +175,13 @@ core::Result<StudyResult> study(const config::Catalog& catalog, const StudyReque
       continue;
     }
     auto row = eval_chip(catalog, chip, *inputs, *overrides, request.tier, request.sweep);
-    if (row) {
-      out.rows.push_back(std::move(row).value());
-    } else {
+    if (!row) {
       append(errors, row.errors());
+      continue;
     }
+    EvalResult evaluated = std::move(row).value();
+    if (datacenter && calibration) add_serving_cost(catalog, *calibration, *datacenter, evaluated);
+    out.rows.push_back(std::move(evaluated));
   }
   if (!errors.empty()) return errors;
   return out;
@@ -250,8 +268,15 @@ core::Result<PhysicalReport> physical(const config::Catalog& catalog, const std:
   if (!chips) return chips.errors();
   auto calibration = cost::load_physical_calibration(catalog);
   if (!calibration) return calibration.errors();
+  return physical_of(catalog, chips->front(), *calibration);
+}
+
+namespace {
+
+core::Result<PhysicalReport> physical_of(const config::Catalog& catalog, const hw::ChipSpec& spec,
+                                         const cost::PhysicalCalibration& calibration) {
   PhysicalReport r;
-  r.chip = chips->front();
+  r.chip = spec;
   const auto& chip = r.chip;
   // A missing node, package or memory file narrows the report; it is not an error.
   if (auto node = tech::load_node(catalog, chip.process_node)) {
@@ -270,12 +295,12 @@ core::Result<PhysicalReport> physical(const config::Catalog& catalog, const std:
     r.unknown.push_back("memory '" + memory_id(chip) + "': " + first_message(mem.errors()));
   }
   if (r.node) {
-    if (auto a = hw::estimate_area(chip, *r.node, r.memory, calibration->area)) {
+    if (auto a = hw::estimate_area(chip, *r.node, r.memory, calibration.area)) {
       r.area = *a;
     } else {
       r.unknown.push_back("derived area: " + first_message(a.errors()));
     }
-    if (auto p = cost::gemm_power(chip, *r.node, calibration->power, gemm_format(chip))) {
+    if (auto p = cost::gemm_power(chip, *r.node, calibration.power, gemm_format(chip))) {
       r.power = *p;
     } else {
       r.unknown.push_back("derived power: " + first_message(p.errors()));
@@ -316,6 +341,57 @@ core::Result<PhysicalReport> physical(const config::Catalog& catalog, const std:
   }
   return r;
 }
+
+void add_serving_cost(const config::Catalog& catalog, const cost::PhysicalCalibration& calibration,
+                      const cost::Datacenter& datacenter, EvalResult& row) {
+  row.datacenter = datacenter;
+  auto node = tech::load_node(catalog, row.chip.process_node);
+  if (!node) {
+    row.cost_unknown.push_back("process node '" + row.chip.process_node + "': " + first_message(node.errors()));
+    return;
+  }
+  auto memory = package::load_memory(catalog, memory_id(row.chip));
+  auto rates = cost::energy_rates(row.chip, *node, memory ? std::optional(*memory) : std::nullopt, calibration.power);
+  if (!rates) {
+    for (const auto& e : rates.errors()) row.cost_unknown.push_back("power: " + e.message);
+    return;
+  }
+  // One pass of the serving work: a continuous-batching step, or a static
+  // batch's prefill and all its decode steps (each at the mean context).
+  const auto& s = row.serving;
+  const bool static_batch = s.scenario.batching == workload::Batching::kStatic;
+  const auto steps = static_cast<double>(static_batch ? s.scenario.output_length : 1);
+  auto decode = cost::energy_of(s.decode_ops, *rates);
+  auto prefill = cost::energy_of(static_batch ? s.prefill_ops : std::vector<perf::OpCost>{}, *rates);
+  if (!decode || !prefill) {
+    const auto& errors = decode ? prefill.errors() : decode.errors();
+    row.cost_unknown.push_back("power: " + first_message(errors));
+    return;
+  }
+  const cost::EnergyUse energy = *prefill + *decode * steps;
+  const core::Time time = cost::total_time(s.prefill_ops) * (static_batch ? 1.0 : 0.0) +
+                          cost::total_time(s.decode_ops) * steps;
+  const core::Time compute = cost::compute_bound_time(s.prefill_ops) * (static_batch ? 1.0 : 0.0) +
+                             cost::compute_bound_time(s.decode_ops) * steps;
+  ServingCost c;
+  c.power = cost::workload_power(energy, time, compute, *rates);
+  c.tokens_per_s_per_chip = s.output_tokens_per_s_per_chip / c.power.slowdown;
+  c.average_power = c.power.drawn * s.load + rates->idle * (1 - s.load);
+  if (c.average_power.base() > 0) c.tokens_per_joule = c.tokens_per_s_per_chip / c.average_power.base();
+  row.cost = c;
+  auto physical = physical_of(catalog, row.chip, calibration);
+  if (!physical) {
+    row.cost_unknown.push_back("cost: " + first_message(physical.errors()));
+  } else if (physical->bill && physical->bill->total) {
+    row.cost->tco = cost::tco(*physical->bill->total, c.average_power, datacenter);
+    row.cost->usd_per_million_tokens = cost::usd_per_million_tokens(*row.cost->tco, c.tokens_per_s_per_chip);
+  } else {
+    const auto& missing = physical->bill ? physical->bill->missing : physical->unknown;
+    for (const auto& m : missing) row.cost_unknown.push_back("cost: " + m);
+  }
+}
+
+}  // namespace
 
 nlohmann::ordered_json to_json(const PhysicalReport& r) {
   using report::optional;
@@ -410,11 +486,61 @@ core::Diagnostics check(const config::Catalog& catalog, const std::vector<std::s
   return errors;
 }
 
+namespace {
+
+// Power, energy and TCO of one row; null figures where `unknown` says why.
+nlohmann::ordered_json cost_json(const EvalResult& row) {
+  using report::optional;
+  using report::quantity;
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  if (row.datacenter) {
+    const auto& d = *row.datacenter;
+    j["datacenter"] = {{"id", d.id},
+                       {"fingerprint", d.fingerprint},
+                       {"pue", d.pue},
+                       {"electricity", quantity(d.electricity)},
+                       {"lifetime", quantity(d.lifetime)}};
+  }
+  if (row.cost) {
+    const auto& c = *row.cost;
+    const auto& e = c.power.energy;
+    j["power"] = {{"demand", quantity(c.power.demand)},
+                  {"drawn", quantity(c.power.drawn)},
+                  {"clock_scale", c.power.clock_scale},
+                  {"average", quantity(c.average_power)},
+                  {"energy_shares",
+                   e.total().base() > 0 ? nlohmann::ordered_json{{"tensor", e.tensor / e.total()},
+                                                                 {"vector", e.vector / e.total()},
+                                                                 {"memory", e.memory / e.total()},
+                                                                 {"link", e.link / e.total()},
+                                                                 {"idle", e.idle / e.total()}}
+                                        : nlohmann::ordered_json(nullptr)}};
+    j["output_tokens_per_s_per_chip_at_tdp"] = c.tokens_per_s_per_chip;
+    j["output_tokens_per_joule"] = c.tokens_per_joule;
+    if (c.tco) {
+      const auto& t = *c.tco;
+      j["tco_per_chip"] = {{"chip", quantity(t.chip)},
+                           {"server", quantity(t.server)},
+                           {"network", quantity(t.network)},
+                           {"facility_power", quantity(t.facility_power)},
+                           {"capital_per_hour", quantity(t.capital_per_hour)},
+                           {"energy_per_hour", quantity(t.energy_per_hour)}};
+    }
+    j["usd_per_million_output_tokens"] = c.usd_per_million_tokens ? nlohmann::ordered_json(*c.usd_per_million_tokens)
+                                                                  : nlohmann::ordered_json(nullptr);
+  }
+  j["unknown"] = row.cost_unknown;
+  return j;
+}
+
+}  // namespace
+
 nlohmann::ordered_json to_json(const EvalResult& result, bool with_ops) {
   return {{"tool", report::tool_info()},
           {"model", {{"id", result.model.id}, {"fingerprint", result.model.fingerprint}}},
           {"chip", report::to_json(result.chip)},
           {"result", report::to_json(result.serving, with_ops)},
+          {"cost", cost_json(result)},
           {"throughput_vs_batch", report::to_json(result.sweep)}};
 }
 
@@ -429,6 +555,7 @@ nlohmann::ordered_json to_json(const StudyResult& result) {
   for (const auto& row : result.rows) {
     j["chips"].push_back(report::to_json(row.chip));
     j["results"].push_back(report::to_json(row.serving, false));
+    j["results"].back()["cost"] = cost_json(row);
   }
   return j;
 }

@@ -70,6 +70,9 @@ constexpr std::array kNamedDims = {
              Style::kPlain},
     NamedDim{dim::kMoney - dim::kData, "price per data size", "10 USD/GB", "USD/B", 1.0,
              "USD/GB", 1e9, Style::kPlain},
+    // Electricity, in the unit its price is quoted in.
+    NamedDim{dim::kMoney - dim::kEnergy, "price per energy", "0.08 USD/kWh", "USD/kWh", 3.6e6,
+             "USD/kWh", 3.6e6, Style::kPlain},
     NamedDim{dim::kWork - dim::kData, "arithmetic intensity", "300 FLOP/B", "FLOP/B", 1.0,
              "FLOP/B", 1.0, Style::kPlain},
 };
@@ -105,6 +108,7 @@ constexpr std::array kSymbols = {
     Symbol{"s", dim::kTime, 0, 0, 1.0, Prefixes::kSi},
     Symbol{"min", dim::kTime, 0, 0, 60.0, Prefixes::kNone},
     Symbol{"h", dim::kTime, 0, 0, 3600.0, Prefixes::kNone},
+    Symbol{"yr", dim::kTime, 0, 0, 365.25 * 86400.0, Prefixes::kNone},  // Julian year
     Symbol{"B", dim::kData, 0, 0, 1.0, Prefixes::kData},
     Symbol{"b", dim::kData, 0, -3, 1.0, Prefixes::kData},
     Symbol{"bit", dim::kData, 0, -3, 1.0, Prefixes::kData},
@@ -112,6 +116,7 @@ constexpr std::array kSymbols = {
     Symbol{"bps", Bandwidth::kDim, 0, -3, 1.0, Prefixes::kData},  // link rates: "400 Gbps"
     Symbol{"J", dim::kEnergy, 0, 0, 1.0, Prefixes::kSi},
     Symbol{"W", Power::kDim, 0, 0, 1.0, Prefixes::kSi},
+    Symbol{"Wh", dim::kEnergy, 0, 0, 3600.0, Prefixes::kSi},  // electricity: "0.08 USD/kWh"
     Symbol{"Hz", Frequency::kDim, 0, 0, 1.0, Prefixes::kSi},
     Symbol{"m", dim::kLength, 0, 0, 1.0, Prefixes::kSi},
     Symbol{"USD", dim::kMoney, 0, 0, 1.0, Prefixes::kNone},
@@ -366,7 +371,7 @@ std::vector<std::string> all_spellings() {
 // Words people write for units; only ever suggested, never accepted.
 constexpr auto kWords = std::to_array<std::pair<std::string_view, std::string_view>>({
     {"sec", "s"}, {"secs", "s"}, {"second", "s"}, {"seconds", "s"},
-    {"hr", "h"}, {"hour", "h"}, {"hours", "h"}, {"minute", "min"}, {"minutes", "min"},
+    {"hr", "h"}, {"hour", "h"}, {"hours", "h"}, {"year", "yr"}, {"years", "yr"}, {"minute", "min"}, {"minutes", "min"},
     {"byte", "B"}, {"bytes", "B"}, {"bits", "bit"}, {"dollars", "USD"},
 });
 

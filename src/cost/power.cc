@@ -7,9 +7,13 @@ namespace tfab::cost {
 
 PowerCalibration read_power_calibration(config::MapReader r) {
   PowerCalibration c;
-  c.overhead = r.required<double>("overhead", "all energy / arithmetic energy with the arrays busy",
+  c.idle = r.required<double>("idle", "power with nothing running, as a share of the TDP", config::Limits::between(0, 1))
+               .value_or(0);
+  c.overhead = r.required<double>("overhead", "energy above idle / arithmetic energy with the arrays busy",
                                   config::Limits::between(1, 100))
                    .value_or(1);
+  c.link_energy = r.required<core::EnergyPerByte>("link_energy", "energy to send one bit to another chip")
+                      .value_or(core::EnergyPerByte{});
   r.finish();
   return c;
 }
@@ -51,7 +55,8 @@ core::Result<GemmPower> gemm_power(const hw::ChipSpec& chip, const tech::Process
   g.peak = *peak;
   g.tdp = chip.tdp;
   const double macs_per_s = peak->base() / 2;
-  g.demand = core::Power::from_base(macs_per_s * energy->second.base() * calibration.overhead);
+  g.demand = chip.tdp * calibration.idle +
+             core::Power::from_base(macs_per_s * energy->second.base() * calibration.overhead);
   g.clock_scale = capped_clock_scale(g.demand, g.tdp, *node.vf);
   g.capped_peak = *peak * g.clock_scale;
   return g;

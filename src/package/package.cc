@@ -41,6 +41,7 @@ core::Result<MemoryStackTech> read_memory(const config::Node& doc, const std::st
   m.width = r.optional<core::Length>("width", "the stack's side that faces the die");
   m.depth = r.optional<core::Length>("depth", "the stack's other side");
   m.price = r.optional<PricePerByte>("price", "price per GB of capacity");
+  m.energy = r.optional<core::EnergyPerByte>("energy", "energy to move one bit to or from the stack, e.g. 3.9 pJ/bit");
   r.finish();
   if (!errors.empty()) return errors;
   return m;

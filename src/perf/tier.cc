@@ -165,7 +165,12 @@ core::Result<std::vector<OpCost>> cost_ops(OpTimer& timer, const workload::Graph
     c.name = op.name;
     c.kind = op.kind;
     c.repeat = op.repeat;
+    c.format = op.format;
     c.work = op.at_context(context);
+    if (op.kind == workload::OpKind::kCollective && op.group > 1) {
+      const auto g = static_cast<double>(op.group);
+      c.link_bytes = op.payload * (2 * (g - 1) / g);  // a ring all-reduce
+    }
     auto t = timer.time(op, &c.mapping);
     if (!t) return t.errors();
     c.time = t->at(context);

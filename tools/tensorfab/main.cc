@@ -55,6 +55,36 @@ struct OutputOptions {
   }
 };
 
+// Power, energy per token and TCO, a row per chip, with what kept a figure out.
+std::string cost_section(std::span<const api::EvalResult> rows) {
+  report::Table table({"chip", "power", "clock", "tok/J", "chip made for", "$/chip-hour", "$/M tokens"});
+  std::string unknown;
+  for (const auto& row : rows) {
+    if (!row.cost) {
+      table.add_row({row.chip.id, "-", "-", "-", "-", "-", "-"});
+    } else {
+      const auto& c = *row.cost;
+      const auto& t = c.tco;
+      table.add_row({row.chip.id, core::format(c.average_power),
+                     c.power.clock_scale < 1 ? fmt::format("{:.0f}%", c.power.clock_scale * 100) : "full",
+                     fmt::format("{:.2f}", c.tokens_per_joule), t ? fmt::format("${:.0f}", t->chip.base()) : "-",
+                     t ? fmt::format("${:.3f}", t->per_hour().base()) : "-",
+                     c.usd_per_million_tokens ? fmt::format("${:.3f}", *c.usd_per_million_tokens) : "-"});
+    }
+    for (const auto& why : row.cost_unknown) unknown += fmt::format("  {}: {}\n", row.chip.id, why);
+  }
+  std::string out = "\nPower and cost per chip:\n" + table.render_text();
+  if (const auto& dc = rows.front().datacenter) {
+    out += fmt::format(
+        "Power: idle plus the energy of each MAC, HBM byte and link byte; over the TDP the clock falls "
+        "(docs/physical-model.md).\nTCO: {} ({}): PUE {:.2f}, {:.4f} USD/kWh, hardware written off over {:.0f} "
+        "years, with its share of server and network; each chip at its cost to make.\n",
+        dc->name, dc->id, dc->pue, dc->electricity.base() * 3.6e6, dc->lifetime.base() / (365.25 * 86400));
+  }
+  if (!unknown.empty()) out += "Not derived:\n" + unknown;
+  return out;
+}
+
 int run_study(const config::Catalog& catalog, const api::StudyRequest& request, const OutputOptions& out) {
   auto result = api::study(catalog, request);
   if (!result) return report_errors(result.errors());
@@ -72,7 +102,8 @@ int run_study(const config::Catalog& catalog, const api::StudyRequest& request, 
   }
   std::cout << "Serving " << report::describe(rows.front().serving.scenario, request.model) << "\n\n"
             << table.render_text() << "\n"
-            << report::serving_footnote(rows.front().serving.scenario, request.tier);
+            << report::serving_footnote(rows.front().serving.scenario, request.tier)
+            << cost_section(rows);
   return kOk;
 }
 
@@ -104,7 +135,7 @@ int run_eval(const config::Catalog& catalog, const api::EvalRequest& request, co
   if (!result->sweep.empty()) {
     std::cout << "\nThroughput against batch:\n" << report::sweep_table(result->sweep).render_text();
   }
-  std::cout << "\n" << report::serving_footnote(r.scenario, r.tier);
+  std::cout << "\n" << report::serving_footnote(r.scenario, r.tier) << cost_section(std::span(&*result, 1));
   return kOk;
 }
 
@@ -381,6 +412,7 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   study_cmd->add_option("--model", study.model, "Model id or config.json path");
   study_cmd->add_option("--scenario", study.scenario, "Scenario id or YAML path");
+  study_cmd->add_option("--datacenter", study.datacenter, "Data centre for the TCO, id or YAML path (default hyperscale)");
   TierOption study_tier;
   study_tier.add_to(*study_cmd);
   out.add_to(*study_cmd);
@@ -395,6 +427,7 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--chip", eval.chip, "Chip id or YAML path")->required();
   eval_cmd->add_option("--model", eval.model, "Model id or config.json path")->required();
   eval_cmd->add_option("--scenario", eval.scenario, "Scenario id or YAML path");
+  eval_cmd->add_option("--datacenter", eval.datacenter, "Data centre for the TCO, id or YAML path (default hyperscale)");
   eval_cmd->add_option("--batch", batch, "Concurrent sequences (overrides the scenario)");
   eval_cmd->add_option("--prompt", prompt, "Prompt tokens (overrides the scenario)");
   eval_cmd->add_option("--output", output, "Output tokens (overrides the scenario)");
@@ -451,9 +484,9 @@ int main(int argc, char** argv) {
 
   std::string list_kind;
   auto* list_cmd = app.add_subcommand("list", "List the shipped chips, models or scenarios");
-  list_cmd->add_option("kind", list_kind, "chips, models, scenarios, nodes, packages or memories")
+  list_cmd->add_option("kind", list_kind, "chips, models, scenarios, nodes, packages, memories or datacenters")
       ->required()
-      ->check(CLI::IsMember({"chips", "models", "scenarios", "nodes", "packages", "memories"}));
+      ->check(CLI::IsMember({"chips", "models", "scenarios", "nodes", "packages", "memories", "datacenters"}));
 
   try {
     app.parse(argc, argv);

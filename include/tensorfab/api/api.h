@@ -11,7 +11,9 @@
 
 #include "tensorfab/config/load.h"
 #include "tensorfab/cost/bill.h"
+#include "tensorfab/cost/energy.h"
 #include "tensorfab/cost/power.h"
+#include "tensorfab/cost/tco.h"
 #include "tensorfab/hw/area.h"
 #include "tensorfab/package/package.h"
 #include "tensorfab/perf/serving.h"
@@ -39,6 +41,19 @@ struct EvalRequest {
   config::Overrides overrides;
   perf::Tier tier = perf::Tier::kTile;
   bool sweep = false;  // also throughput against batch
+  std::string datacenter = "hyperscale";  // id or path, for the TCO
+};
+
+// What serving costs on one chip: its power at the serving work, the energy
+// of a token and, when what the chip costs to make is known, its TCO in the
+// data centre (cost/tco.h).
+struct ServingCost {
+  cost::WorkloadPower power;         // while busy, at the published clock
+  double tokens_per_s_per_chip = 0;  // at the clock the TDP allows
+  core::Power average_power;         // busy for the serving load's share of the time, else idle
+  double tokens_per_joule = 0;
+  std::optional<cost::Tco> tco;
+  std::optional<double> usd_per_million_tokens;
 };
 
 struct EvalResult {
@@ -46,6 +61,9 @@ struct EvalResult {
   workload::ModelSpec model;
   perf::ServingResult serving;
   std::vector<perf::BatchPoint> sweep;  // when asked for
+  std::optional<ServingCost> cost;
+  std::optional<cost::Datacenter> datacenter;
+  std::vector<std::string> cost_unknown;  // what kept power or cost out
 };
 
 [[nodiscard]] core::Result<EvalResult> eval(const config::Catalog& catalog, const EvalRequest& request);
@@ -59,6 +77,7 @@ struct StudyRequest {
   config::Overrides overrides;  // applied to every chip
   perf::Tier tier = perf::Tier::kTile;
   bool sweep = false;
+  std::string datacenter = "hyperscale";
 };
 
 struct StudyResult {

@@ -2,10 +2,10 @@
 // Power at a workload, and what a power cap does to the clock
 // (docs/physical-model.md).
 //
-// A chip's arrays draw the node's arithmetic energy per MAC times a
-// calibrated overhead (operand delivery, clocks, control, leakage, memory,
-// board: fitted on V100 at its TDP). Over its TDP the clock falls along the
-// node's voltage/frequency line, where power goes as f x V^2.
+// A chip draws a share of its TDP when idle; busy arrays add the node's
+// arithmetic energy per MAC times a calibrated overhead (operand delivery,
+// clocks, control: fitted on V100 at its TDP). Over its TDP the clock falls
+// along the node's voltage/frequency line, where power goes as f x V^2.
 
 #include <algorithm>
 
@@ -18,7 +18,9 @@
 namespace tfab::cost {
 
 struct PowerCalibration {
-  double overhead = 1;  // all energy / arithmetic energy, arrays busy
+  double idle = 0;      // power with nothing running / TDP
+  double overhead = 1;  // energy above idle / arithmetic energy, arrays busy
+  core::EnergyPerByte link_energy;  // chip-to-chip links, per byte sent
 };
 [[nodiscard]] PowerCalibration read_power_calibration(config::MapReader r);
 

@@ -40,6 +40,7 @@ struct MemoryStackTech {
   std::optional<core::Length> width;     // the side that faces the die (its shoreline)
   std::optional<core::Length> depth;     // the other side
   std::optional<PricePerByte> price;     // per GB of capacity
+  std::optional<core::EnergyPerByte> energy;  // to read or write a bit, DRAM and interface
 };
 
 [[nodiscard]] core::Result<PackageTech> load_package(const config::Catalog& catalog, std::string_view id_or_path,

@@ -89,7 +89,9 @@ struct OpCost {
   std::string name;
   workload::OpKind kind = workload::OpKind::kGemm;
   int64_t repeat = 1;
+  core::NumberFormat format = core::NumberFormat::kBF16;
   workload::Work work;  // one instance
+  core::Bytes link_bytes;  // one instance: what each chip sends to the others
   core::Time time;      // one instance
   Bound bound = Bound::kMemory;
   double tensor_utilisation = 0;  // tensor ops / (time x peak)
