@@ -11,6 +11,7 @@
 #include "tensorfab/config/reader.h"
 #include "tensorfab/cost/calibration.h"
 #include "tensorfab/report/json.h"
+#include "tensorfab/validate/validate.h"
 #include "tensorfab/workload/training.h"
 
 namespace tfab::api {
@@ -446,6 +447,37 @@ nlohmann::ordered_json to_json(const PhysicalReport& r) {
   return j;
 }
 
+namespace {
+
+// The kind of a YAML file that is not a scenario: a file in one of the
+// catalog's folders is of that folder's kind; one built on a preset is of
+// its preset's kind; else validation cases hold `cases`, a node names its
+// foundry, a package whether it carries memory, a data centre its PUE, a
+// memory its stack width; the rest are chips.
+std::string kind_of(const config::Catalog& catalog, const std::string& file, const config::Node& doc) {
+  static const std::array<std::pair<const char*, const char*>, 7> kFolders{
+      {{"chips", "chip"}, {"nodes", "node"}, {"packages", "package"}, {"memories", "memory"},
+       {"datacenters", "datacenter"}, {"physical", "physical calibration"}, {"validation", "validation cases"}}};
+  const std::string folder = std::filesystem::path(file).parent_path().filename().string();
+  for (const auto& [dir, kind] : kFolders) {
+    if (folder == dir) return kind;
+  }
+  if (const config::Node* preset = doc.find("preset"); preset != nullptr && preset->is_scalar()) {
+    for (const auto& [dir, kind] : kFolders) {
+      const auto ids = catalog.ids(dir);
+      if (std::find(ids.begin(), ids.end(), preset->text()) != ids.end()) return kind;
+    }
+  }
+  if (doc.find("cases") != nullptr) return "validation cases";
+  if (doc.find("foundry") != nullptr) return "node";
+  if (doc.find("carries_memory") != nullptr) return "package";
+  if (doc.find("pue") != nullptr) return "datacenter";
+  if (doc.find("width") != nullptr && doc.find("tensor") == nullptr) return "memory";
+  return "chip";
+}
+
+}  // namespace
+
 core::Diagnostics check(const config::Catalog& catalog, const std::vector<std::string>& files,
                         std::optional<std::string> kind) {
   core::Diagnostics errors;
@@ -454,7 +486,7 @@ core::Diagnostics check(const config::Catalog& catalog, const std::vector<std::s
     const std::string file = name.find('/') == std::string::npos ? "./" + name : name;
     std::string what = kind.value_or("");
     if (what.empty() || what == "scenario") {
-      // A model is a config.json; a scenario holds `serve:` or `train:`; the rest are chips.
+      // A model is a config.json; a scenario holds `serve:` or `train:`.
       auto doc = config::load_document(file);
       if (!doc) {
         append(errors, doc.errors());
@@ -464,8 +496,7 @@ core::Diagnostics check(const config::Catalog& catalog, const std::vector<std::s
       if (what.empty()) {
         what = std::filesystem::path(file).extension() == ".json" ? "model"
                : training || doc->find("serve") != nullptr         ? "scenario"
-               : doc->find("foundry") != nullptr                   ? "node"
-                                                                   : "chip";
+                                                                   : kind_of(catalog, file, *doc);
       }
       if (what == "scenario" && training) what = "training scenario";
     }
@@ -476,6 +507,18 @@ core::Diagnostics check(const config::Catalog& catalog, const std::vector<std::s
       if (auto r = workload::load_model(catalog, file); !r) found = r.errors();
     } else if (what == "node") {
       if (auto r = tech::load_node(catalog, file); !r) found = r.errors();
+    } else if (what == "package") {
+      if (auto r = package::load_package(catalog, file); !r) found = r.errors();
+    } else if (what == "memory") {
+      if (auto r = package::load_memory(catalog, file); !r) found = r.errors();
+    } else if (what == "datacenter") {
+      if (auto r = cost::load_datacenter(catalog, file); !r) found = r.errors();
+    } else if (what == "validation cases") {
+      // Its cases name chips, models and scenarios: running them (at the
+      // fastest tier) checks those too.
+      if (auto r = validate::run(catalog, {file}, perf::Tier::kRoofline); !r) found = r.errors();
+    } else if (what == "physical calibration") {
+      if (auto r = cost::load_physical_calibration(catalog, file); !r) found = r.errors();
     } else if (what == "training scenario") {
       if (auto r = workload::load_train_scenario(catalog, file); !r) found = r.errors();
     } else {

@@ -82,6 +82,7 @@ std::vector<BadInput> bad_inputs() {
   auto invalid = write("invalid.yaml", "name: x\nmemory: [1, 2\n");
   auto misspelled = write("misspelled.yaml", "preset: h100-sxm\nmemory:\n  stackz: 6\n");
   auto datacenter = write("dc.yaml", "preset: hyperscale\npu: 1.2\nelectricity: 0.1 USD/kW\n");
+  auto package = write("pkg.yaml", "preset: cowos-s\nbonding_yeild: 0.9\n");
   auto bare = write("bare.yaml", "preset: h100-sxm\nmemory:\n  bandwidth_per_stack: 3200\n");
   auto negative = write("negative.yaml", "preset: h100-sxm\nmemory:\n  capacity_per_stack: -16 GiB\n");
   auto zero = write("zero.yaml", "preset: h100-sxm\nsram:\n  l2:\n    capacity: 0 MiB\n");
@@ -134,6 +135,8 @@ std::vector<BadInput> bad_inputs() {
        "error: datacenter: unknown datacenter 'hyperscal' (did you mean 'hyperscale'?"},
       {"datacenter_key_typo", "study --datacenter " + datacenter.string(),
        "dc.yaml:2:1: pu: unknown key 'pu' (did you mean 'pue'?)"},
+      {"package_key_typo", "check " + package.string(),
+       "pkg.yaml:2:1: bonding_yeild: unknown key 'bonding_yeild' (did you mean 'bonding_yield'?)"},
       {"datacenter_price_unit", "study --datacenter " + datacenter.string(),
        "dc.yaml:3:14: electricity: \"0.1 USD/kW\" is in USD*s/J, expected a price per energy such as \"0.08 USD/kWh\""},
   };
@@ -169,7 +172,8 @@ TEST(Cli, ListsShippedChipsAndModels) {
 TEST(Cli, ChecksEveryShippedFile) {
   std::string args = "check";
   size_t count = 0;
-  for (const char* kind : {"chips", "models", "scenarios", "nodes"}) {
+  for (const char* kind :
+       {"chips", "models", "scenarios", "nodes", "packages", "memories", "datacenters", "physical", "validation"}) {
     std::vector<fs::path> files;
     for (const auto& f : fs::directory_iterator(fs::path(TFAB_DATA_DIR) / kind)) files.push_back(f.path());
     std::sort(files.begin(), files.end());

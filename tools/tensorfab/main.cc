@@ -443,10 +443,10 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> files;
   std::optional<std::string> check_kind;
-  auto* check_cmd = app.add_subcommand("check", "Validate chip, model and scenario files");
+  auto* check_cmd = app.add_subcommand("check", "Validate chip, model, scenario, node, package, memory and data-centre files");
   check_cmd->add_option("files", files, "Files to check")->required();
   check_cmd->add_option("--as", check_kind, "Treat every file as this kind")
-      ->check(CLI::IsMember({"chip", "model", "scenario", "node"}));
+      ->check(CLI::IsMember({"chip", "model", "scenario", "node", "package", "memory", "datacenter"}));
 
   std::string show_kind, show_name;
   api::ModelRequest model_request;
