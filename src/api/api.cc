@@ -357,23 +357,21 @@ void add_serving_cost(const config::Catalog& catalog, const cost::PhysicalCalibr
     for (const auto& e : rates.errors()) row.cost_unknown.push_back("power: " + e.message);
     return;
   }
-  // One pass of the serving work: a continuous-batching step, or a static
-  // batch's prefill and all its decode steps (each at the mean context).
+  // One pass of the serving work: a continuous-batching step (no prefill
+  // ops), or a static batch's prefill and all its decode steps, each at the
+  // mean context.
   const auto& s = row.serving;
-  const bool static_batch = s.scenario.batching == workload::Batching::kStatic;
-  const auto steps = static_cast<double>(static_batch ? s.scenario.output_length : 1);
+  const auto steps =
+      static_cast<double>(s.scenario.batching == workload::Batching::kStatic ? s.scenario.output_length : 1);
   auto decode = cost::energy_of(s.decode_ops, *rates);
-  auto prefill = cost::energy_of(static_batch ? s.prefill_ops : std::vector<perf::OpCost>{}, *rates);
+  auto prefill = cost::energy_of(s.prefill_ops, *rates);
   if (!decode || !prefill) {
-    const auto& errors = decode ? prefill.errors() : decode.errors();
-    row.cost_unknown.push_back("power: " + first_message(errors));
+    row.cost_unknown.push_back("power: " + first_message(decode ? prefill.errors() : decode.errors()));
     return;
   }
   const cost::EnergyUse energy = *prefill + *decode * steps;
-  const core::Time time = cost::total_time(s.prefill_ops) * (static_batch ? 1.0 : 0.0) +
-                          cost::total_time(s.decode_ops) * steps;
-  const core::Time compute = cost::compute_bound_time(s.prefill_ops) * (static_batch ? 1.0 : 0.0) +
-                             cost::compute_bound_time(s.decode_ops) * steps;
+  const core::Time time = cost::total_time(s.prefill_ops) + cost::total_time(s.decode_ops) * steps;
+  const core::Time compute = cost::compute_bound_time(s.prefill_ops) + cost::compute_bound_time(s.decode_ops) * steps;
   ServingCost c;
   c.power = cost::workload_power(energy, time, compute, *rates);
   c.tokens_per_s_per_chip = s.output_tokens_per_s_per_chip / c.power.slowdown;
