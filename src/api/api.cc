@@ -115,8 +115,8 @@ core::Result<EvalResult> eval_chip(const config::Catalog& catalog, const std::st
   return result;
 }
 
-core::Result<PhysicalReport> physical_of(const config::Catalog& catalog, const hw::ChipSpec& chip,
-                                         const cost::PhysicalCalibration& calibration);
+PhysicalReport load_parts(const config::Catalog& catalog, const hw::ChipSpec& chip);
+core::Result<PhysicalReport> physical_of(PhysicalReport parts, const cost::PhysicalCalibration& calibration);
 
 // Adds the power, energy and TCO of the row's serving; what cannot be
 // derived is named in `row.cost_unknown`.
@@ -269,17 +269,16 @@ core::Result<PhysicalReport> physical(const config::Catalog& catalog, const std:
   if (!chips) return chips.errors();
   auto calibration = cost::load_physical_calibration(catalog);
   if (!calibration) return calibration.errors();
-  return physical_of(catalog, chips->front(), *calibration);
+  return physical_of(load_parts(catalog, chips->front()), *calibration);
 }
 
 namespace {
 
-core::Result<PhysicalReport> physical_of(const config::Catalog& catalog, const hw::ChipSpec& spec,
-                                         const cost::PhysicalCalibration& calibration) {
+// The chip with its node, package and memory files. A missing file narrows
+// the report (named in `unknown`); it is not an error.
+PhysicalReport load_parts(const config::Catalog& catalog, const hw::ChipSpec& chip) {
   PhysicalReport r;
-  r.chip = spec;
-  const auto& chip = r.chip;
-  // A missing node, package or memory file narrows the report; it is not an error.
+  r.chip = chip;
   if (auto node = tech::load_node(catalog, chip.process_node)) {
     r.node = *node;
   } else {
@@ -295,6 +294,12 @@ core::Result<PhysicalReport> physical_of(const config::Catalog& catalog, const h
   } else {
     r.unknown.push_back("memory '" + memory_id(chip) + "': " + first_message(mem.errors()));
   }
+  return r;
+}
+
+// The parts' derived area and power, placement and bill.
+core::Result<PhysicalReport> physical_of(PhysicalReport r, const cost::PhysicalCalibration& calibration) {
+  const auto& chip = r.chip;
   if (r.node) {
     if (auto a = hw::estimate_area(chip, *r.node, r.memory, calibration.area)) {
       r.area = *a;
@@ -346,13 +351,12 @@ core::Result<PhysicalReport> physical_of(const config::Catalog& catalog, const h
 void add_serving_cost(const config::Catalog& catalog, const cost::PhysicalCalibration& calibration,
                       const cost::Datacenter& datacenter, EvalResult& row) {
   row.datacenter = datacenter;
-  auto node = tech::load_node(catalog, row.chip.process_node);
-  if (!node) {
-    row.cost_unknown.push_back("process node '" + row.chip.process_node + "': " + first_message(node.errors()));
+  PhysicalReport parts = load_parts(catalog, row.chip);
+  if (!parts.node) {
+    row.cost_unknown = parts.unknown;
     return;
   }
-  auto memory = package::load_memory(catalog, memory_id(row.chip));
-  auto rates = cost::energy_rates(row.chip, *node, memory ? std::optional(*memory) : std::nullopt, calibration.power);
+  auto rates = cost::energy_rates(row.chip, *parts.node, parts.memory, calibration.power);
   if (!rates) {
     for (const auto& e : rates.errors()) row.cost_unknown.push_back("power: " + e.message);
     return;
@@ -378,7 +382,7 @@ void add_serving_cost(const config::Catalog& catalog, const cost::PhysicalCalibr
   c.average_power = c.power.drawn * s.load + rates->idle * (1 - s.load);
   if (c.average_power.base() > 0) c.tokens_per_joule = c.tokens_per_s_per_chip / c.average_power.base();
   row.cost = c;
-  auto physical = physical_of(catalog, row.chip, calibration);
+  auto physical = physical_of(std::move(parts), calibration);
   if (!physical) {
     row.cost_unknown.push_back("cost: " + first_message(physical.errors()));
   } else if (physical->bill && physical->bill->total) {
