@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "tensorfab/config/reader.h"
+#include "tensorfab/core/parallel.h"
 #include "tensorfab/cost/calibration.h"
 #include "tensorfab/report/json.h"
 #include "tensorfab/validate/validate.h"
@@ -167,22 +168,27 @@ core::Result<StudyResult> study(const config::Catalog& catalog, const StudyReque
   if (!datacenter) append(errors, from_request(datacenter.errors(), "datacenter"));
   auto calibration = cost::load_physical_calibration(catalog);
   if (!calibration) append(errors, calibration.errors());
-  StudyResult out;
-  for (const auto& chip : request.chips) {
-    if (!inputs) {  // still check the chips, to report everything at once
+  if (!inputs) {  // still check the chips, to report everything at once
+    for (const auto& chip : request.chips) {
       if (auto spec = hw::load_chip(catalog, chip, overrides->chip); !spec) {
         append(errors, from_request(spec.errors(), "chip"));
       }
-      continue;
     }
-    auto row = eval_chip(catalog, chip, *inputs, *overrides, request.tier, request.sweep);
-    if (!row) {
+    return errors;
+  }
+  // Each chip is evaluated on its own thread; rows and errors keep the request's order.
+  auto rows = core::parallel_map(request.chips.size(), [&](size_t i) {
+    auto row = eval_chip(catalog, request.chips[i], *inputs, *overrides, request.tier, request.sweep);
+    if (row && datacenter && calibration) add_serving_cost(catalog, *calibration, *datacenter, row.value());
+    return row;
+  });
+  StudyResult out;
+  for (auto& row : rows) {
+    if (row) {
+      out.rows.push_back(std::move(row).value());
+    } else {
       append(errors, row.errors());
-      continue;
     }
-    EvalResult evaluated = std::move(row).value();
-    if (datacenter && calibration) add_serving_cost(catalog, *calibration, *datacenter, evaluated);
-    out.rows.push_back(std::move(evaluated));
   }
   if (!errors.empty()) return errors;
   return out;

@@ -158,9 +158,8 @@ GemmMapping map_gemm(const TileMachine& machine, const mapping::GemmShape& shape
       g.memory = core::Time::from_base(traffic / bw);
       const double first_slabs = real(std::min(g.tiles, machine.workers)) * real(c.tk) * (real(c.tm) * ea + real(c.tn) * eb);
       g.prologue = core::Time::from_base(first_slabs / bw);
-      // Within 1%, fewer and larger tiles win: they move fewer operand
-      // bytes on chip, which this model does not charge for.
-      const bool faster = g.time().base() < best.time().base() * (g.tiles < best.tiles ? 1.01 : 1.0);
+      const double preference = g.tiles < best.tiles ? 1 + kFewerTilesPreference : 1.0;
+      const bool faster = g.time().base() < best.time().base() * preference;
       if (!found || (fits && !best_fits) || (fits == best_fits && faster)) {
         best = g;
         best_fits = fits;

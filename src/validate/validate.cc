@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "tensorfab/config/reader.h"
+#include "tensorfab/core/parallel.h"
 #include "tensorfab/perf/serving.h"
 
 namespace tfab::validate {
@@ -87,6 +88,22 @@ core::Result<FileReport> read_file(const std::string& file, std::vector<Case>& c
   return report;
 }
 
+// One case: its chip, model and scenario read, then evaluated.
+core::Result<Row> run_case(const config::Catalog& catalog, const std::string& file, const Case& c, perf::Tier tier) {
+  auto chip = hw::load_chip(catalog, c.chip);
+  auto model = workload::load_model(catalog, c.model);
+  auto scenario = workload::read_scenario(c.serve, c.name);
+  core::Diagnostics errors;
+  for (const core::Diagnostics* e : {chip ? nullptr : &chip.errors(), model ? nullptr : &model.errors(),
+                                     scenario ? nullptr : &scenario.errors()}) {
+    if (e != nullptr) errors.insert(errors.end(), e->begin(), e->end());
+  }
+  if (!errors.empty()) return errors;
+  auto serving = perf::evaluate_serving(*chip, *model, *scenario, tier);
+  if (!serving) return serving.errors();
+  return Row{file, c.name, chip->id, serving->output_tokens_per_s_per_chip, c.measured};
+}
+
 }  // namespace
 
 double FileReport::mean_abs_error() const {
@@ -116,21 +133,14 @@ core::Result<std::vector<FileReport>> run(const config::Catalog& catalog, const 
       continue;
     }
     FileReport report = std::move(read).value();
-    for (const auto& c : cases) {
-      auto chip = hw::load_chip(catalog, c.chip);
-      auto model = workload::load_model(catalog, c.model);
-      auto scenario = workload::read_scenario(c.serve, c.name);
-      for (const core::Diagnostics* e : {chip ? nullptr : &chip.errors(), model ? nullptr : &model.errors(),
-                                         scenario ? nullptr : &scenario.errors()}) {
-        if (e != nullptr) errors.insert(errors.end(), e->begin(), e->end());
+    // The cases run on their own threads; rows and errors keep the file's order.
+    auto rows = core::parallel_map(cases.size(), [&](size_t i) { return run_case(catalog, file, cases[i], tier); });
+    for (auto& row : rows) {
+      if (row) {
+        report.rows.push_back(std::move(row).value());
+      } else {
+        errors.insert(errors.end(), row.errors().begin(), row.errors().end());
       }
-      if (!chip || !model || !scenario) continue;
-      auto serving = perf::evaluate_serving(*chip, *model, *scenario, tier);
-      if (!serving) {
-        errors.insert(errors.end(), serving.errors().begin(), serving.errors().end());
-        continue;
-      }
-      report.rows.push_back({file, c.name, chip->id, serving->output_tokens_per_s_per_chip, c.measured});
     }
     reports.push_back(std::move(report));
   }

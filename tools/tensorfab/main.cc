@@ -3,6 +3,8 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <tbb/global_control.h>
+#include <tbb/info.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -393,6 +395,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::string data_flag;
   app.add_option("--data", data_flag, "Data folder with chips/, models/, scenarios/ (default: the shipped data)");
+  int threads = 0;
+  app.add_option("--threads", threads, "Worker threads (default: one per core); the output does not depend on it")
+      ->check(CLI::PositiveNumber);
 
   OutputOptions out;
   std::vector<std::string> sets;
@@ -500,6 +505,9 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << e.what() << " (see tensorfab --help)\n";
     return kBadInput;
   }
+  // Caps oneTBB's threads for the rest of the run; 0 leaves its default, one per core.
+  const auto parallelism = threads > 0 ? static_cast<size_t>(threads) : tbb::info::default_concurrency();
+  tbb::global_control thread_cap(tbb::global_control::max_allowed_parallelism, parallelism);
 
   const config::Catalog catalog(data_dir(data_flag));
   if (*study_cmd) {

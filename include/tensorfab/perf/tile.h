@@ -30,6 +30,12 @@
 
 namespace tfab::perf {
 
+// Among mappings within this fraction of the fastest, the one with fewer
+// (larger) tiles wins: it moves fewer operand bytes on chip, which the
+// model does not charge for. So more on-chip memory or compute, which
+// admits larger tiles, can cost up to this much time.
+inline constexpr double kFewerTilesPreference = 0.01;
+
 struct TileMachine {
   int64_t workers = 1;           // units that each run one output tile at a time
   core::OpRate worker_rate;      // sustained tensor rate of one worker
