@@ -79,7 +79,10 @@ core::Result<std::string> Catalog::locate(std::string_view kind, std::string_vie
   }
   core::Diagnostic d;
   d.code = core::ErrorCode::kNotFound;
-  std::string singular(kind.substr(0, kind.size() - 1));
+  // "chips" -> "chip", "memories" -> "memory"
+  const bool ies = kind.size() > 3 && kind.substr(kind.size() - 3) == "ies";
+  const std::string singular = ies ? std::string(kind.substr(0, kind.size() - 3)) + "y"
+                                   : std::string(kind.substr(0, kind.size() - 1));
   d.message = fmt::format("unknown {} '{}'", singular, name);
   if (auto near = core::closest_match(name, known)) d.notes.push_back(fmt::format("did you mean '{}'?", *near));
   d.notes.push_back(fmt::format("known {}: {}", kind, known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", "))));

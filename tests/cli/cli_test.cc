@@ -92,8 +92,14 @@ std::vector<BadInput> bad_inputs() {
                          "cases:\n  - name: x\n    chip: h100-sxm\n    model: llama-3.1-8b\n"
                          "    serve: {batch: 1, prompt_length: 8, output_length: 8}\n"
                          "    measured_tokens_per_s: 10\n    source: here\n");
+  auto duplicate = write("dup.yaml", "preset: h100-sxm\ntdp: 700 W\ntdp: 800 W\n");
+  auto bad_preset = write("pre.yaml", "preset: h100-sx\n");
   const std::string model = " --model llama-3.1-8b";
   return {
+      {"duplicate_key", "check " + duplicate.string(), "dup.yaml:3:1: duplicate key 'tdp'"},
+      {"unknown_preset", "check " + bad_preset.string(), "pre.yaml:1:9: preset: unknown chip 'h100-sx' (did you mean 'h100-sxm'?"},
+      {"missing_file", "check " + chip_dir + "/nowhere.yaml", "nowhere.yaml: no such file"},
+      {"zero_threads", "study --threads 0", "error: --threads: Value 0 not in range 1 to 4096"},
       {"directory", "check " + chip_dir, "is a directory"},
       {"empty_file", "check " + empty.string(), "empty.yaml: the file is empty"},
       {"binary_garbage", "check " + garbage.string(), "garbage.yaml:1:1: this is not a text file"},
@@ -410,9 +416,31 @@ TEST(Golden, DefaultStudyJson) {
   expect_same(nlohmann::json::parse(slurp(golden)), got, "");
 }
 
-TEST(Cli, SameBytesEveryRun) {
-  Outcome a = tensorfab("study --format json"), b = tensorfab("study --format json");
-  EXPECT_EQ(a.out, b.out);
+// The same inputs give the same bytes of output on every run and at any
+// thread count: rows are evaluated on their own threads and gathered in order.
+TEST(Cli, SameBytesEveryRunAndThreadCount) {
+  const std::string study = "study --chips seed-2nm,b200,mi300x,tpu-v5p,trn2,h100-sxm --format json";
+  const Outcome once = tensorfab(study + " --threads 1");
+  ASSERT_EQ(once.code, 0) << once.err;
+  for (const char* threads : {"", " --threads 1", " --threads 2", " --threads 7"}) {
+    EXPECT_EQ(tensorfab(study + threads).out, once.out) << "threads:" << threads;
+  }
+  const Outcome validate = tensorfab("validate --format json --threads 1");
+  for (const char* threads : {"", " --threads 3"}) {
+    EXPECT_EQ(tensorfab(std::string("validate --format json") + threads).out, validate.out) << threads;
+  }
+}
+
+TEST(Cli, AnOverrideErrorIsSaidOnceForAllChips) {
+  const Outcome r = tensorfab("study --chips seed-2nm,b200,h100-sxm --set chip.tdp=abc");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(count_lines(r.err, ""), 1u) << r.err;
+}
+
+TEST(Cli, ThreadsMustBePositive) {
+  const Outcome zero = tensorfab("study --threads 0");
+  EXPECT_EQ(zero.code, 2);
+  EXPECT_NE(zero.err.find("--threads"), std::string::npos) << zero.err;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <tbb/global_control.h>
 #include <tbb/info.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -34,7 +35,14 @@ std::filesystem::path data_dir(const std::string& flag) {
 }
 
 int report_errors(const core::Diagnostics& errors) {
-  for (const auto& e : errors) std::cerr << e.str() << "\n";
+  // An override applied to several chips fails the same way for each: say it once.
+  std::vector<std::string> said;
+  for (const auto& e : errors) {
+    auto line = e.str();
+    if (std::find(said.begin(), said.end(), line) != said.end()) continue;
+    std::cerr << line << "\n";
+    said.push_back(std::move(line));
+  }
   return core::exit_code_for(errors);
 }
 
@@ -393,11 +401,12 @@ int main(int argc, char** argv) {
   CLI::App app{"tensorfab: a pre-silicon workbench for AI accelerator chips", "tensorfab"};
   app.set_version_flag("--version", std::string(core::kVersion));
   app.require_subcommand(1);
+  app.fallthrough();  // --data and --threads also after the subcommand
   std::string data_flag;
   app.add_option("--data", data_flag, "Data folder with chips/, models/, scenarios/ (default: the shipped data)");
   int threads = 0;
   app.add_option("--threads", threads, "Worker threads (default: one per core); the output does not depend on it")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 4096));
 
   OutputOptions out;
   std::vector<std::string> sets;
