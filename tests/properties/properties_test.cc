@@ -168,6 +168,38 @@ RC_GTEST_PROP(Properties, EveryOutputIsFiniteAndNonNegative, ()) {
   assert_finite_non_negative(api::to_json(*result, true), "");
 }
 
+// Designs far from any shipped one (a thousandth to a thousand times its
+// bandwidth, compute, on-chip memory and power) still give only finite,
+// non-negative figures, or an error.
+RC_GTEST_PROP(Properties, ExtremeDesignsGiveFiniteOutputs, ()) {
+  using namespace core::literals;
+  const auto id = *rc::gen::elementOf(chip_ids());
+  const auto& spec = chip(id);
+  auto factor = [] { return std::pow(10.0, *rc::gen::inRange(-30, 31) / 10.0); };
+  api::EvalRequest request;
+  request.chip = id;
+  request.model = *rc::gen::elementOf(kModels);
+  request.tier = *rc::gen::element(perf::Tier::kRoofline, perf::Tier::kTile);
+  request.overrides = {
+      fmt::format("chip.memory.bandwidth_per_stack={} GB/s", spec.memory.bandwidth_per_stack.in(1_GBps) * factor()),
+      fmt::format("chip.tdp={} W", spec.tdp.in(1_W) * factor()),
+      fmt::format("scenario.batching={}", *rc::gen::element("static", "continuous")),
+      fmt::format("scenario.batch={}", *rc::gen::inRange(1, 1025)),
+  };
+  const double compute = factor();
+  for (const auto& [format, peak] : spec.tensor.dense_peak) {
+    request.overrides.emplace_back(
+        fmt::format("chip.tensor.dense.{}={} TFLOPS", core::name(format), peak.in(1_TFLOPS) * compute));
+  }
+  const double sram = factor();
+  for (const auto& level : spec.sram) {
+    request.overrides.emplace_back(fmt::format("chip.sram.{}.capacity={} KiB", level.name, level.capacity.in(1_KiB) * sram));
+  }
+  auto result = api::eval(shipped(), request);
+  RC_PRE(result.ok());
+  assert_finite_non_negative(api::to_json(*result, true), "");
+}
+
 // What one part costs to make, its die area and its power at a GEMM, for
 // a shipped chip with overrides. A design grown past a limit (the reticle,
 // the package's stacks) is an error, not a figure: that draw is discarded.
