@@ -133,6 +133,31 @@ RC_GTEST_PROP(Properties, MoreOnChipMemoryIsNeverSlower, ()) {
   assert_no_slower(serve(d, more), serve(d, d.chip), kMapperPreference);
 }
 
+// Time of one pass's ops, collectives left out.
+double compute_time(const std::vector<perf::OpCost>& ops) {
+  double seconds = 0;
+  for (const auto& op : ops) {
+    if (op.kind != workload::OpKind::kCollective) seconds += op.time.base() * static_cast<double>(op.repeat);
+  }
+  return seconds;
+}
+
+// More chips per replica (tensor parallelism t -> 2t) never cost more than
+// their communication explains: each chip's share of the other work does
+// not grow. (Training steps join this property when [cluster] lands.)
+RC_GTEST_PROP(Properties, MoreChipsCostNoMoreThanTheirCommunication, ()) {
+  Draw d = draw();
+  d.scenario.batching = workload::Batching::kStatic;
+  const int64_t t = *rc::gen::element<int64_t>(1, 2, 4);
+  d.scenario.tensor_parallel = t;
+  auto fewer = perf::evaluate_serving(d.chip, d.model, d.scenario, d.tier);
+  d.scenario.tensor_parallel = 2 * t;
+  auto more = perf::evaluate_serving(d.chip, d.model, d.scenario, d.tier);
+  RC_PRE(fewer.ok() && more.ok());  // a model with fewer heads than chips is an error
+  RC_ASSERT(compute_time(more->prefill_ops) <= compute_time(fewer->prefill_ops) * (1 + kMapperPreference));
+  RC_ASSERT(compute_time(more->decode_ops) <= compute_time(fewer->decode_ops) * (1 + kMapperPreference));
+}
+
 // Every number in the JSON a user gets is finite and not negative.
 void assert_finite_non_negative(const nlohmann::ordered_json& j, const std::string& where) {
   if (j.is_number()) {
