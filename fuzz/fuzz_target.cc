@@ -108,9 +108,10 @@ std::optional<Finding> evaluate(Kind kind, const std::string& file) {
 
 const std::vector<KindName>& kinds() {
   static const std::vector<KindName> all = {
-      {Kind::kChip, "chip"},     {Kind::kModel, "model"},     {Kind::kScenario, "scenario"},
-      {Kind::kValidation, "validation"}, {Kind::kNode, "node"}, {Kind::kPackage, "package"},
-      {Kind::kMemory, "memory"}, {Kind::kDatacenter, "datacenter"},
+      {Kind::kChip, "chip", "chips"},           {Kind::kModel, "model", "models"},
+      {Kind::kScenario, "scenario", "scenarios"}, {Kind::kValidation, "validation", "validation"},
+      {Kind::kNode, "node", "nodes"},           {Kind::kPackage, "package", "packages"},
+      {Kind::kMemory, "memory", "memories"},    {Kind::kDatacenter, "datacenter", "datacenters"},
   };
   return all;
 }

@@ -15,10 +15,13 @@ namespace tfab::fuzz {
 
 enum class Kind { kChip, kModel, kScenario, kValidation, kNode, kPackage, kMemory, kDatacenter };
 
-// Every kind with its name: "chip", "model", ... (the harness and corpus folder names).
+// Every kind with its name ("chip", "model", ...: the harness and corpus
+// folder names, and the kind `tensorfab check --as` takes) and the data/
+// folder of its shipped files.
 struct KindName {
   Kind kind;
   std::string_view name;
+  std::string_view folder;
 };
 [[nodiscard]] const std::vector<KindName>& kinds();
 [[nodiscard]] std::optional<Kind> kind_named(std::string_view name);

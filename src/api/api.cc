@@ -68,8 +68,6 @@ config::Overrides under(std::string_view root, const config::Overrides& override
   return out;
 }
 
-void append(core::Diagnostics& to, const core::Diagnostics& from) { to.insert(to.end(), from.begin(), from.end()); }
-
 // An id that is not in the catalog came from the request, not a file: say which field.
 core::Diagnostics from_request(core::Diagnostics errors, const char* field) {
   for (auto& e : errors) {
@@ -89,8 +87,8 @@ core::Result<Inputs> load_inputs(const config::Catalog& catalog, const std::stri
                                  core::Diagnostics& errors) {
   auto model = workload::load_model(catalog, model_name, o.model);
   auto scenario = workload::load_scenario(catalog, scenario_name, under("serve", o.scenario));
-  if (!model) append(errors, from_request(model.errors(), "model"));
-  if (!scenario) append(errors, from_request(scenario.errors(), "scenario"));
+  if (!model) core::append_new(errors, from_request(model.errors(), "model"));
+  if (!scenario) core::append_new(errors, from_request(scenario.errors(), "scenario"));
   if (!model || !scenario) return errors;
   return Inputs{*model, *scenario};
 }
@@ -143,7 +141,7 @@ core::Result<std::vector<hw::ChipSpec>> chips(const config::Catalog& catalog, co
     if (chip) {
       out.push_back(std::move(chip).value());
     } else {
-      append(errors, from_request(chip.errors(), "chip"));
+      core::append_new(errors, from_request(chip.errors(), "chip"));
     }
   }
   if (!errors.empty()) return errors;
@@ -165,13 +163,13 @@ core::Result<StudyResult> study(const config::Catalog& catalog, const StudyReque
   core::Diagnostics errors;
   auto inputs = load_inputs(catalog, request.model, request.scenario, *overrides, errors);
   auto datacenter = cost::load_datacenter(catalog, request.datacenter);
-  if (!datacenter) append(errors, from_request(datacenter.errors(), "datacenter"));
+  if (!datacenter) core::append_new(errors, from_request(datacenter.errors(), "datacenter"));
   auto calibration = cost::load_physical_calibration(catalog);
-  if (!calibration) append(errors, calibration.errors());
+  if (!calibration) core::append_new(errors, calibration.errors());
   if (!inputs) {  // still check the chips, to report everything at once
     for (const auto& chip : request.chips) {
       if (auto spec = hw::load_chip(catalog, chip, overrides->chip); !spec) {
-        append(errors, from_request(spec.errors(), "chip"));
+        core::append_new(errors, from_request(spec.errors(), "chip"));
       }
     }
     return errors;
@@ -187,7 +185,7 @@ core::Result<StudyResult> study(const config::Catalog& catalog, const StudyReque
     if (row) {
       out.rows.push_back(std::move(row).value());
     } else {
-      append(errors, row.errors());
+      core::append_new(errors, row.errors());
     }
   }
   if (!errors.empty()) return errors;
@@ -497,7 +495,7 @@ core::Diagnostics check(const config::Catalog& catalog, const std::vector<std::s
       // A model is a config.json; a scenario holds `serve:` or `train:`.
       auto doc = config::load_document(file);
       if (!doc) {
-        append(errors, doc.errors());
+        core::append_new(errors, doc.errors());
         continue;
       }
       const bool training = doc->find("train") != nullptr;
@@ -532,7 +530,7 @@ core::Diagnostics check(const config::Catalog& catalog, const std::vector<std::s
     } else {
       if (auto r = workload::load_scenario(catalog, file); !r) found = r.errors();
     }
-    append(errors, found);
+    core::append_new(errors, found);
   }
   return errors;
 }
@@ -628,14 +626,14 @@ core::Result<ModelReport> show_model(const config::Catalog& catalog, const Model
   if (!routed) return routed.errors();
   core::Diagnostics errors;
   auto model = workload::load_model(catalog, request.model, routed->model);
-  if (!model) append(errors, from_request(model.errors(), "model"));
+  if (!model) core::append_new(errors, from_request(model.errors(), "model"));
   std::optional<hw::ChipSpec> chip;
   if (request.chip) {
     auto loaded = hw::load_chip(catalog, *request.chip, routed->chip);
     if (loaded) {
       chip = std::move(loaded).value();
     } else {
-      append(errors, from_request(loaded.errors(), "chip"));
+      core::append_new(errors, from_request(loaded.errors(), "chip"));
     }
   }
   // A scenario file (or the preset it builds on) holds `serve:` or `train:`.
@@ -644,20 +642,20 @@ core::Result<ModelReport> show_model(const config::Catalog& catalog, const Model
   if (request.scenario) {
     auto doc = config::catalog_document(catalog, "scenarios", *request.scenario);
     if (!doc) {
-      append(errors, from_request(doc.errors(), "scenario"));
+      core::append_new(errors, from_request(doc.errors(), "scenario"));
     } else if (doc->find("train") != nullptr) {
       auto loaded = workload::load_train_scenario(catalog, *request.scenario, under("train", routed->scenario));
       if (loaded) {
         train = std::move(loaded).value();
       } else {
-        append(errors, loaded.errors());
+        core::append_new(errors, loaded.errors());
       }
     } else {
       auto loaded = workload::load_scenario(catalog, *request.scenario, under("serve", routed->scenario));
       if (loaded) {
         serve = std::move(loaded).value();
       } else {
-        append(errors, loaded.errors());
+        core::append_new(errors, loaded.errors());
       }
     }
   }

@@ -32,6 +32,13 @@ std::string Diagnostic::str() const {
   return out;
 }
 
+void append_new(Diagnostics& to, const Diagnostics& from) {
+  for (const auto& d : from) {
+    const auto line = d.str();
+    if (std::none_of(to.begin(), to.end(), [&](const Diagnostic& e) { return e.str() == line; })) to.push_back(d);
+  }
+}
+
 int exit_code_for(const Diagnostics& errors) {
   const bool user_error = std::any_of(errors.begin(), errors.end(), [](const Diagnostic& d) {
     return d.code == ErrorCode::kBadInput || d.code == ErrorCode::kNotFound;

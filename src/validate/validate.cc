@@ -139,7 +139,7 @@ core::Result<std::vector<FileReport>> run(const config::Catalog& catalog, const 
       if (row) {
         report.rows.push_back(std::move(row).value());
       } else {
-        errors.insert(errors.end(), row.errors().begin(), row.errors().end());
+        core::append_new(errors, row.errors());
       }
     }
     reports.push_back(std::move(report));

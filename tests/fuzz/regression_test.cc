@@ -15,16 +15,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
+std::string slurp(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
 TEST(FuzzRegressions, EveryKeptInputReadsWithoutAFinding) {
   int replayed = 0;
-  for (const auto& [kind, name] : tfab::fuzz::kinds()) {
+  for (const auto& [kind, name, shipped] : tfab::fuzz::kinds()) {
     const fs::path folder = fs::path(TFAB_FUZZ_REGRESSIONS) / name;
     if (!fs::is_directory(folder)) continue;
     for (const auto& entry : fs::directory_iterator(folder)) {
-      std::ifstream in(entry.path(), std::ios::binary);
-      std::stringstream bytes;
-      bytes << in.rdbuf();
-      const auto finding = tfab::fuzz::run_one(kind, bytes.str());
+      const auto finding = tfab::fuzz::run_one(kind, slurp(entry.path()));
       EXPECT_FALSE(finding.has_value()) << entry.path() << ": " << (finding ? finding->what : "");
       ++replayed;
     }
@@ -33,16 +37,9 @@ TEST(FuzzRegressions, EveryKeptInputReadsWithoutAFinding) {
 }
 
 TEST(FuzzRegressions, EveryShippedFileReadsWithoutAFinding) {
-  const std::pair<tfab::fuzz::Kind, const char*> folders[] = {
-      {tfab::fuzz::Kind::kChip, "chips"},       {tfab::fuzz::Kind::kModel, "models"},
-      {tfab::fuzz::Kind::kScenario, "scenarios"}, {tfab::fuzz::Kind::kNode, "nodes"},
-      {tfab::fuzz::Kind::kDatacenter, "datacenters"}};
-  for (const auto& [kind, folder] : folders) {
+  for (const auto& [kind, name, folder] : tfab::fuzz::kinds()) {
     for (const auto& entry : fs::directory_iterator(fs::path(TFAB_DATA_DIR) / folder)) {
-      std::ifstream in(entry.path(), std::ios::binary);
-      std::stringstream bytes;
-      bytes << in.rdbuf();
-      const auto finding = tfab::fuzz::run_one(kind, bytes.str());
+      const auto finding = tfab::fuzz::run_one(kind, slurp(entry.path()));
       EXPECT_FALSE(finding.has_value()) << entry.path() << ": " << (finding ? finding->what : "");
     }
   }

@@ -41,21 +41,18 @@ const std::vector<std::string>& chip_ids() {
 // Small models, so that most draws fit on one chip.
 const std::vector<std::string> kModels = {"llama-3.1-8b", "mistral-7b", "qwen2.5-7b", "llama-2-13b", "mixtral-8x7b"};
 
-const hw::ChipSpec& chip(const std::string& id) {
-  static std::map<std::string, hw::ChipSpec> loaded;
+// A shipped file, read once per test run.
+template <class Spec, class Load>
+const Spec& loaded_once(const std::string& id, Load load) {
+  static std::map<std::string, Spec> loaded;
   if (auto it = loaded.find(id); it != loaded.end()) return it->second;
-  auto spec = hw::load_chip(shipped(), id);
+  auto spec = load(shipped(), id, config::Overrides{});
   RC_ASSERT(spec.ok());
   return loaded.emplace(id, *spec).first->second;
 }
 
-const workload::ModelSpec& model(const std::string& id) {
-  static std::map<std::string, workload::ModelSpec> loaded;
-  if (auto it = loaded.find(id); it != loaded.end()) return it->second;
-  auto spec = workload::load_model(shipped(), id);
-  RC_ASSERT(spec.ok());
-  return loaded.emplace(id, *spec).first->second;
-}
+const hw::ChipSpec& chip(const std::string& id) { return loaded_once<hw::ChipSpec>(id, hw::load_chip); }
+const workload::ModelSpec& model(const std::string& id) { return loaded_once<workload::ModelSpec>(id, workload::load_model); }
 
 // A random serving case: a shipped chip, a small model and a scenario in a
 // format the chip computes in.

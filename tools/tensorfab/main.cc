@@ -6,7 +6,6 @@
 #include <tbb/global_control.h>
 #include <tbb/info.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -35,14 +34,7 @@ std::filesystem::path data_dir(const std::string& flag) {
 }
 
 int report_errors(const core::Diagnostics& errors) {
-  // An override applied to several chips fails the same way for each: say it once.
-  std::vector<std::string> said;
-  for (const auto& e : errors) {
-    auto line = e.str();
-    if (std::find(said.begin(), said.end(), line) != said.end()) continue;
-    std::cerr << line << "\n";
-    said.push_back(std::move(line));
-  }
+  for (const auto& e : errors) std::cerr << e.str() << "\n";
   return core::exit_code_for(errors);
 }
 

@@ -39,6 +39,10 @@ struct Diagnostic {
 
 using Diagnostics = std::vector<Diagnostic>;
 
+// Adds `from` to `to`, leaving out what `to` already says: an override
+// applied to several chips fails the same way for each, and is said once.
+void append_new(Diagnostics& to, const Diagnostics& from);
+
 // Exit code for a set of errors: 2 if any is the user's input, else 1.
 [[nodiscard]] int exit_code_for(const Diagnostics& errors);
 
