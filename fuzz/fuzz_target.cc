@@ -99,6 +99,7 @@ std::optional<Finding> evaluate(Kind kind, const std::string& file) {
     }
     case Kind::kPackage:
     case Kind::kMemory:
+    case Kind::kInterconnect:
       return std::nullopt;  // read by `check` alone: only chips name them, by id
   }
   return std::nullopt;
@@ -111,7 +112,8 @@ const std::vector<KindName>& kinds() {
       {Kind::kChip, "chip", "chips"},           {Kind::kModel, "model", "models"},
       {Kind::kScenario, "scenario", "scenarios"}, {Kind::kValidation, "validation", "validation"},
       {Kind::kNode, "node", "nodes"},           {Kind::kPackage, "package", "packages"},
-      {Kind::kMemory, "memory", "memories"},    {Kind::kDatacenter, "datacenter", "datacenters"},
+      {Kind::kMemory, "memory", "memories"},    {Kind::kInterconnect, "interconnect", "interconnects"},
+      {Kind::kDatacenter, "datacenter", "datacenters"},
   };
   return all;
 }

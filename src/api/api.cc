@@ -298,6 +298,26 @@ PhysicalReport load_parts(const config::Catalog& catalog, const hw::ChipSpec& ch
   } else {
     r.unknown.push_back("memory '" + memory_id(chip) + "': " + first_message(mem.errors()));
   }
+  if (chip.die_to_die) {
+    if (auto d2d = package::load_interconnect(catalog, chip.die_to_die->interconnect)) {
+      r.multi_die.die_to_die = *d2d;
+    } else {
+      r.unknown.push_back("die-to-die '" + chip.die_to_die->interconnect + "': " + first_message(d2d.errors()));
+    }
+  }
+  if (chip.stacked_dies) {
+    if (auto node = tech::load_node(catalog, chip.stacked_dies->process_node)) {
+      r.multi_die.stacked_node = *node;
+    } else {
+      r.unknown.push_back("stacked dies' node '" + chip.stacked_dies->process_node + "': " +
+                          first_message(node.errors()));
+    }
+    if (auto bonding = package::load_interconnect(catalog, chip.stacked_dies->bonding)) {
+      r.multi_die.bonding = *bonding;
+    } else {
+      r.unknown.push_back("bonding '" + chip.stacked_dies->bonding + "': " + first_message(bonding.errors()));
+    }
+  }
   return r;
 }
 
@@ -305,7 +325,7 @@ PhysicalReport load_parts(const config::Catalog& catalog, const hw::ChipSpec& ch
 core::Result<PhysicalReport> physical_of(PhysicalReport r, const cost::PhysicalCalibration& calibration) {
   const auto& chip = r.chip;
   if (r.node) {
-    if (auto a = hw::estimate_area(chip, *r.node, r.memory, calibration.area)) {
+    if (auto a = hw::estimate_area(chip, *r.node, r.memory, calibration.area, r.multi_die)) {
       r.area = *a;
     } else {
       r.unknown.push_back("derived area: " + first_message(a.errors()));
@@ -330,12 +350,50 @@ core::Result<PhysicalReport> physical_of(PhysicalReport r, const cost::PhysicalC
                            "die_area");
   }
 
-  const package::Layout layout{r.die, chip.dies, chip.memory.stacks};
+  // The dies the interposer carries: the stacked dies where the logic dies
+  // sit on them, and the memory along their edges where they hold its PHYs.
+  const auto& stacked = chip.stacked_dies;
+  if (stacked) {
+    if (stacked->die_area) {
+      r.stacked_die = *stacked->die_area / static_cast<double>(stacked->count);
+    } else if (r.area && r.area->stacked) {
+      r.stacked_die = r.area->stacked->per_die;
+    } else {
+      return core::bad_input(chip.id + " gives no stacked_dies.die_area and it cannot be derived (" +
+                                 (r.unknown.empty() ? std::string("no stacked node") : r.unknown.back()) +
+                                 "); give the area of the stacked dies (all together)",
+                             "stacked_dies.die_area");
+    }
+  }
+  const package::Layout base = stacked ? package::Layout{*r.stacked_die, stacked->count, chip.memory.stacks}
+                                       : package::Layout{r.die, chip.dies, chip.memory.stacks};
   if (r.package) {
-    r.fit = package::check_fit(layout, *r.package, r.memory);
+    r.fit = package::check_fit(base, *r.package, r.memory);
   } else {
     // Without a package only the reticle can be checked.
-    r.fit = package::check_fit({r.die, chip.dies, 0}, package::PackageTech{}, std::nullopt);
+    r.fit = package::check_fit({base.die, base.dies, 0}, package::PackageTech{}, std::nullopt);
+  }
+  if (stacked) {
+    // The logic dies on top must each fit a reticle too.
+    const auto top = package::check_fit({r.die, chip.dies, 0}, package::PackageTech{}, std::nullopt);
+    r.fit.broken.insert(r.fit.broken.end(), top.broken.begin(), top.broken.end());
+    if (r.area && r.area->stacked && r.area->stacked->bonds && *r.area->stacked->bonds > r.die) {
+      r.fit.broken.push_back(fmt::format("{} across the bonds needs {} of bonded area per logic die, more than its {}",
+                                         core::format(*stacked->bandwidth), core::format(*r.area->stacked->bonds),
+                                         core::format(r.die)));
+    }
+  }
+  if (chip.die_to_die && r.area && r.area->die_to_die_edge.base() > 0) {
+    // The die-to-die PHYs line the edges memory leaves: at most the two short sides.
+    const double die_mm2 = r.die.base() * 1e6;
+    const double long_side = std::min(package::kReticleLongMm, std::sqrt(2 * die_mm2));
+    const double free_edge = 2 * die_mm2 / long_side;
+    const double needed = r.area->die_to_die_edge.base() * 1e3;
+    if (needed > free_edge) {
+      r.fit.broken.push_back(fmt::format("{} of die-to-die links per die need {:.1f} mm of die edge; the edges "
+                                         "memory leaves offer at most {:.1f} mm",
+                                         core::format(chip.die_to_die->bandwidth), needed, free_edge));
+    }
   }
   if (!r.fit.fits()) {
     core::Diagnostics errors;
@@ -345,7 +403,12 @@ core::Result<PhysicalReport> physical_of(PhysicalReport r, const cost::PhysicalC
     return errors;
   }
   if (r.node && r.package) {
-    auto b = cost::bill({r.die, chip.dies, chip.memory.capacity(), chip.memory.stacks, *r.node, *r.package, r.memory});
+    cost::BillInputs in{r.die, chip.dies, chip.memory.capacity(), chip.memory.stacks, *r.node, *r.package, r.memory};
+    if (stacked) {
+      if (!r.multi_die.stacked_node || !r.multi_die.bonding) return r;  // `unknown` says which is missing
+      in.stacked = cost::StackedInputs{*r.stacked_die, stacked->count, *r.multi_die.stacked_node, *r.multi_die.bonding};
+    }
+    auto b = cost::bill(in);
     if (!b) return b.errors();
     r.bill = *b;
   }
@@ -360,7 +423,7 @@ void add_serving_cost(const config::Catalog& catalog, const cost::PhysicalCalibr
     row.cost_unknown = parts.unknown;
     return;
   }
-  auto rates = cost::energy_rates(row.chip, *parts.node, parts.memory, calibration.power);
+  auto rates = cost::energy_rates(row.chip, *parts.node, parts.memory, calibration.power, parts.multi_die);
   if (!rates) {
     for (const auto& e : rates.errors()) row.cost_unknown.push_back("power: " + e.message);
     return;
@@ -420,6 +483,10 @@ nlohmann::ordered_json to_json(const PhysicalReport& r) {
                  {"die_before_yield", optional(b.die_cost_before_yield)},
                  {"die_yield", b.die_yield ? nlohmann::ordered_json(*b.die_yield) : nullptr},
                  {"known_good_die", optional(b.die_cost)},
+                 {"stacked_die", optional(b.stacked_die_cost)},
+                 {"stacked_die_yield", b.stacked_die_yield ? nlohmann::ordered_json(*b.stacked_die_yield) : nullptr},
+                 {"bonding", optional(b.bonding_cost)},
+                 {"bonding_yield", b.bonding_yield ? nlohmann::ordered_json(*b.bonding_yield) : nullptr},
                  {"memory", optional(b.memory_cost)},
                  {"packaging", optional(b.packaging_cost)},
                  {"assembly_yield", b.assembly_yield ? nlohmann::ordered_json(*b.assembly_yield) : nullptr},
@@ -433,11 +500,30 @@ nlohmann::ordered_json to_json(const PhysicalReport& r) {
                          {"sram", quantity(a.sram)},
                          {"memory_phy", quantity(a.memory_phy)},
                          {"serdes", quantity(a.serdes)},
+                         {"die_to_die", quantity(a.die_to_die)},
                          {"total", quantity(a.total)},
                          {"per_die", quantity(a.per_die)},
                          {"harvest", a.harvest},
                          {"fp32_lanes", a.lanes},
                          {"bf16_macs", a.macs}};
+    if (a.stacked) {
+      const auto& st = *a.stacked;
+      j["derived_area"]["stacked"] = {{"sram", quantity(st.sram)},
+                                      {"memory_phy", quantity(st.memory_phy)},
+                                      {"serdes", quantity(st.serdes)},
+                                      {"held", quantity(st.held)},
+                                      {"total", quantity(st.total)},
+                                      {"per_die", quantity(st.per_die)},
+                                      {"footprint_bound", st.footprint_bound},
+                                      {"bonds_per_logic_die", optional(st.bonds)}};
+    }
+  }
+  if (r.chip.stacked_dies) {
+    j["stacked_dies"] = {{"count", r.chip.stacked_dies->count},
+                         {"area", optional(r.stacked_die)},
+                         {"process_node", r.multi_die.stacked_node ? nlohmann::ordered_json(r.multi_die.stacked_node->id) : nullptr},
+                         {"bonding", r.multi_die.bonding ? nlohmann::ordered_json(r.multi_die.bonding->id) : nullptr},
+                         {"holds", r.chip.stacked_dies->holds}};
   }
   j["die"]["derived"] = r.die_derived;
   if (r.power) {
@@ -458,11 +544,12 @@ namespace {
 // The kind of a YAML file that is not a scenario: a file in one of the
 // catalog's folders is of that folder's kind; one built on a preset is of
 // its preset's kind; else validation cases hold `cases`, a node names its
-// foundry, a package whether it carries memory, a data centre its PUE, a
-// memory its stack width; the rest are chips.
+// foundry, a package whether it carries memory, an interconnect its placement,
+// a data centre its PUE, a memory its stack width; the rest are chips.
 std::string kind_of(const config::Catalog& catalog, const std::string& file, const config::Node& doc) {
-  static const std::array<std::pair<const char*, const char*>, 7> kFolders{
+  static const std::array<std::pair<const char*, const char*>, 8> kFolders{
       {{"chips", "chip"}, {"nodes", "node"}, {"packages", "package"}, {"memories", "memory"},
+       {"interconnects", "interconnect"},
        {"datacenters", "datacenter"}, {"physical", "physical calibration"}, {"validation", "validation cases"}}};
   const std::string folder = std::filesystem::path(file).parent_path().filename().string();
   for (const auto& [dir, kind] : kFolders) {
@@ -477,6 +564,7 @@ std::string kind_of(const config::Catalog& catalog, const std::string& file, con
   if (doc.find("cases") != nullptr) return "validation cases";
   if (doc.find("foundry") != nullptr) return "node";
   if (doc.find("carries_memory") != nullptr) return "package";
+  if (doc.find("placement") != nullptr) return "interconnect";
   if (doc.find("pue") != nullptr) return "datacenter";
   if (doc.find("width") != nullptr && doc.find("tensor") == nullptr) return "memory";
   return "chip";
@@ -517,6 +605,8 @@ core::Diagnostics check(const config::Catalog& catalog, const std::vector<std::s
       if (auto r = package::load_package(catalog, file); !r) found = r.errors();
     } else if (what == "memory") {
       if (auto r = package::load_memory(catalog, file); !r) found = r.errors();
+    } else if (what == "interconnect") {
+      if (auto r = package::load_interconnect(catalog, file); !r) found = r.errors();
     } else if (what == "datacenter") {
       if (auto r = cost::load_datacenter(catalog, file); !r) found = r.errors();
     } else if (what == "validation cases") {

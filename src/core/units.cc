@@ -73,6 +73,11 @@ constexpr std::array kNamedDims = {
     // Electricity, in the unit its price is quoted in.
     NamedDim{dim::kMoney - dim::kEnergy, "price per energy", "0.08 USD/kWh", "USD/kWh", 3.6e6,
              "USD/kWh", 3.6e6, Style::kPlain},
+    // Die-to-die interconnects: along a die's edge, or across its bonded area.
+    NamedDim{Bandwidth::kDim - dim::kLength, "bandwidth per length", "1316 GB/s/mm", "B/s/m", 1.0, "GB/s/mm",
+             1e-12, Style::kPlain},
+    NamedDim{Bandwidth::kDim - Area::kDim, "bandwidth per area", "10 TB/s/mm^2", "B/s/m^2", 1.0, "TB/s/mm^2",
+             1e-18, Style::kPlain},
     NamedDim{dim::kWork - dim::kData, "arithmetic intensity", "300 FLOP/B", "FLOP/B", 1.0,
              "FLOP/B", 1.0, Style::kPlain},
 };

@@ -18,6 +18,44 @@ core::Result<Bill> bill(const BillInputs& in) {
   if (!node.defects_per_cm2) b.missing.push_back(node.name + ": defect density");
   if (!node.wafer_price) b.missing.push_back(node.name + ": wafer price");
 
+  // Stacked dies: known good ones, each logic die bonded to them; a failed
+  // bond scraps the stack. The stack is then what the package attaches.
+  int64_t attached = in.dies;
+  std::optional<core::Money> stack_parts = b.die_cost ? std::optional(*b.die_cost * static_cast<double>(in.dies))
+                                                      : std::nullopt;
+  if (in.stacked) {
+    const auto& st = *in.stacked;
+    attached = st.count;
+    auto stacked_dies = tech::dies_per_wafer(st.die);
+    if (!stacked_dies) return stacked_dies.errors();
+    if (st.node.defects_per_cm2) {
+      b.stacked_die_yield =
+          tech::die_yield(st.die, *st.node.defects_per_cm2, tech::YieldModel::kNegativeBinomial, in.alpha);
+      if (st.node.wafer_price) {
+        b.stacked_die_cost = tech::known_good_die_cost(*st.node.wafer_price, *stacked_dies, *b.stacked_die_yield);
+      }
+    }
+    if (!st.node.defects_per_cm2) b.missing.push_back(st.node.name + ": defect density");
+    if (!st.node.wafer_price) b.missing.push_back(st.node.name + ": wafer price");
+    const auto bonds = static_cast<double>(in.dies);
+    if (st.bonding.bonding_yield) {
+      b.bonding_yield = std::pow(*st.bonding.bonding_yield, bonds);
+    } else {
+      b.missing.push_back(st.bonding.name + ": bonding yield");
+    }
+    if (st.bonding.cost) {
+      b.bonding_cost = *st.bonding.cost * bonds;
+    } else {
+      b.missing.push_back(st.bonding.name + ": cost per die bonded");
+    }
+    if (stack_parts && b.stacked_die_cost && b.bonding_cost && b.bonding_yield) {
+      stack_parts = (*stack_parts + *b.stacked_die_cost * static_cast<double>(st.count) + *b.bonding_cost) /
+                    *b.bonding_yield;
+    } else {
+      stack_parts.reset();
+    }
+  }
+
   if (in.memory_stacks == 0) {
     b.memory_cost = core::Money{};
   } else if (in.memory && in.memory->price) {
@@ -30,15 +68,14 @@ core::Result<Bill> bill(const BillInputs& in) {
   if (!in.package.cost) b.missing.push_back(in.package.name + ": cost");
   if (in.package.bonding_yield) {
     // Every die and stack is attached once; the package survives only if all do.
-    b.assembly_yield = std::pow(*in.package.bonding_yield, static_cast<double>(in.dies + in.memory_stacks));
+    b.assembly_yield = std::pow(*in.package.bonding_yield, static_cast<double>(attached + in.memory_stacks));
   } else {
     b.missing.push_back(in.package.name + ": bonding yield");
   }
 
-  if (b.die_cost && b.memory_cost && b.packaging_cost && b.assembly_yield) {
+  if (stack_parts && b.memory_cost && b.packaging_cost && b.assembly_yield) {
     // A failed attachment scraps the whole part: good dies, stacks and package.
-    const core::Money parts = *b.die_cost * static_cast<double>(in.dies) + *b.memory_cost + *b.packaging_cost;
-    b.total = parts / *b.assembly_yield;
+    b.total = (*stack_parts + *b.memory_cost + *b.packaging_cost) / *b.assembly_yield;
   }
   return b;
 }

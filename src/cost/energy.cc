@@ -7,7 +7,7 @@ namespace tfab::cost {
 
 core::Result<EnergyRates> energy_rates(const hw::ChipSpec& chip, const tech::ProcessNode& node,
                                        const std::optional<package::MemoryStackTech>& memory,
-                                       const PowerCalibration& calibration) {
+                                       const PowerCalibration& calibration, const hw::MultiDieTech& multi_die) {
   core::Diagnostics missing;
   const auto fp32 = node.mac_energy.find(core::NumberFormat::kFP32);
   if (fp32 == node.mac_energy.end()) {
@@ -26,6 +26,18 @@ core::Result<EnergyRates> energy_rates(const hw::ChipSpec& chip, const tech::Pro
   for (const auto& [format, energy] : node.mac_energy) r.per_mac[format] = energy * calibration.overhead;
   r.per_vector_op = fp32->second / 2 * calibration.overhead;  // an FMA is two operations
   r.memory = *memory->energy;
+  // Memory traffic that crosses dies on its way: the bonds once, where
+  // stacked dies hold the memory PHYs; a die-to-die link for the share that
+  // other dies' stacks hold, with addresses spread over every stack (an
+  // assumption: interleaving is what these chips publish, not its ratio).
+  if (chip.stacked_dies && chip.stacked_dies->holds_item(hw::kHoldsMemoryPhy) && multi_die.bonding &&
+      multi_die.bonding->energy) {
+    r.memory += *multi_die.bonding->energy;
+  }
+  if (chip.die_to_die && chip.dies > 1 && multi_die.die_to_die && multi_die.die_to_die->energy) {
+    const double far = static_cast<double>(chip.dies - 1) / static_cast<double>(chip.dies);
+    r.memory += *multi_die.die_to_die->energy * far;
+  }
   r.link = calibration.link_energy;
   r.idle = chip.tdp * calibration.idle;
   r.tdp = chip.tdp;

@@ -44,7 +44,7 @@ std::optional<double> vector_lanes(const VectorEngine& v) {
 
 core::Result<AreaBreakdown> estimate_area(const ChipSpec& chip, const tech::ProcessNode& node,
                                           const std::optional<package::MemoryStackTech>& memory,
-                                          const AreaCalibration& cal) {
+                                          const AreaCalibration& cal, const MultiDieTech& multi_die) {
   core::Diagnostics missing;
   auto need = [&](bool have, std::string what, std::string key) {
     if (!have) missing.push_back(core::bad_input(chip.id + ": the area model needs " + what, std::move(key)));
@@ -57,6 +57,25 @@ core::Result<AreaBreakdown> estimate_area(const ChipSpec& chip, const tech::Proc
   need(node.logic_mtr_per_mm2.has_value(), "the logic density of " + node.id, "logic_mtr_per_mm2");
   need(bitcell.has_value(), "the SRAM bitcell of " + node.id, "sram_bitcell");
   need(memory && memory->width, "the width of a " + chip.memory.type + " stack", "memory width");
+  if (chip.die_to_die) {
+    const auto& d2d = multi_die.die_to_die;
+    need(d2d && d2d->placement == package::Placement::kEdge && d2d->bandwidth_per_mm && d2d->phy_depth,
+         "an edge interconnect with its bandwidth per mm and PHY depth for '" + chip.die_to_die->interconnect + "'",
+         "die_to_die.interconnect");
+  }
+  std::optional<double> stacked_bitcell;
+  if (chip.stacked_dies) {
+    const auto& s = *chip.stacked_dies;
+    need(multi_die.stacked_node.has_value(), "the stacked dies' node '" + s.process_node + "'",
+         "stacked_dies.process_node");
+    if (multi_die.stacked_node) {
+      stacked_bitcell = multi_die.stacked_node->sram_bitcell_mbit_per_mm2();
+      need(stacked_bitcell.has_value(), "the SRAM bitcell of " + multi_die.stacked_node->id,
+           "stacked_dies.process_node");
+    }
+    need(multi_die.bonding && multi_die.bonding->placement == package::Placement::kStacked,
+         "a stacked interconnect for '" + s.bonding + "'", "stacked_dies.bonding");
+  }
   if (!missing.empty()) return missing;
 
   AreaBreakdown a;
@@ -72,23 +91,58 @@ core::Result<AreaBreakdown> estimate_area(const ChipSpec& chip, const tech::Proc
   a.tensor = mm2(mac_count * cal.mac_per_lane * cal.lane_transistors * mm2_per_transistor);
   a.logic = mm2((lane_count + mac_count * cal.mac_per_lane) * cal.lane_transistors * mm2_per_transistor);
 
-  double bits = 0;
+  const auto held = [&](std::string_view item) { return chip.stacked_dies && chip.stacked_dies->holds_item(item); };
+  const auto sram_area = [&](double bits, double mbit_per_mm2) {
+    return mm2(bits / 1e6 / (mbit_per_mm2 * cal.sram_array_efficiency));
+  };
+  double bits = 0, stacked_bits = 0;
   for (const auto& level : chip.sram) {
     // Per-core memories come with the spare cores; shared ones are counted as given.
-    bits += level.total().base() * 8 * (level.instances > 1 ? a.harvest : 1.0);
+    (held(level.name) ? stacked_bits : bits) += level.total().base() * 8 * (level.instances > 1 ? a.harvest : 1.0);
   }
-  a.sram = mm2(bits / 1e6 / (*bitcell * cal.sram_array_efficiency));
+  a.sram = sram_area(bits, *bitcell);
 
-  a.memory_phy = *memory->width * cal.hbm_phy_depth * static_cast<double>(chip.memory.sites);
+  const core::Area memory_phy = *memory->width * cal.hbm_phy_depth * static_cast<double>(chip.memory.sites);
 
   core::Bandwidth links;
   for (const auto* l : {&chip.scale_up, &chip.scale_out, &chip.host}) {
     if (*l) links = links + (*l)->bandwidth();
   }
-  a.serdes = cal.serdes_lane_area * (links.base() / 2 / cal.serdes_lane_rate.base());
+  const core::Area serdes = cal.serdes_lane_area * (links.base() / 2 / cal.serdes_lane_rate.base());
 
-  a.total = a.logic + a.sram + a.memory_phy + a.serdes;
+  if (chip.die_to_die && chip.dies > 1) {
+    const auto& tech = *multi_die.die_to_die;
+    a.die_to_die_edge = core::Length::from_base(chip.die_to_die->bandwidth.base() / tech.bandwidth_per_mm->base());
+    a.die_to_die = a.die_to_die_edge * *tech.phy_depth * static_cast<double>(chip.dies);
+  }
+
+  if (chip.stacked_dies) {
+    AreaBreakdown::Stacked st;
+    st.sram = sram_area(stacked_bits, *stacked_bitcell);
+    st.memory_phy = held(kHoldsMemoryPhy) ? memory_phy : core::Area{};
+    st.serdes = held(kHoldsLinks) ? serdes : core::Area{};
+    st.held = st.sram + st.memory_phy + st.serdes;
+    a.memory_phy = memory_phy - st.memory_phy;
+    a.serdes = serdes - st.serdes;
+    const auto& bonding = *multi_die.bonding;
+    if (chip.stacked_dies->bandwidth && bonding.bandwidth_per_mm2) {
+      st.bonds = core::Area::from_base(chip.stacked_dies->bandwidth->base() / bonding.bandwidth_per_mm2->base());
+    }
+    a.stacked = st;
+  } else {
+    a.memory_phy = memory_phy;
+    a.serdes = serdes;
+  }
+
+  a.total = a.logic + a.sram + a.memory_phy + a.serdes + a.die_to_die;
   a.per_die = a.total / static_cast<double>(chip.dies);
+  if (a.stacked) {
+    // The logic dies sit on the stacked ones, which are no smaller than what they carry.
+    auto& st = *a.stacked;
+    st.footprint_bound = a.total > st.held;
+    st.total = st.footprint_bound ? a.total : st.held;
+    st.per_die = st.total / static_cast<double>(chip.stacked_dies->count);
+  }
   return a;
 }
 

@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
 #include "tensorfab/config/reader.h"
+#include "tensorfab/core/spelling.h"
 
 namespace tfab::hw {
 namespace {
@@ -113,7 +115,63 @@ std::optional<LinkSpec> read_link(MapReader& links, std::string_view key, std::s
   return link;
 }
 
+std::optional<DieToDieSpec> read_die_to_die(MapReader& top) {
+  const config::Node* node = top.raw("die_to_die", "links joining the logic dies side by side");
+  if (node == nullptr) return std::nullopt;
+  MapReader r(*node, top.path_of("die_to_die"), *top.errors());
+  DieToDieSpec d;
+  d.interconnect =
+      r.required<std::string>("interconnect", "an interconnect in data/interconnects, e.g. ucie-advanced").value_or("");
+  d.bandwidth = r.required<core::Bandwidth>("bandwidth", "per logic die, both directions").value_or(core::Bandwidth{});
+  r.finish();
+  return d;
+}
+
+// `holds` names SRAM levels, memory_phy or links.
+std::optional<StackedDiesSpec> read_stacked_dies(MapReader& top, const std::vector<SramLevel>& sram) {
+  const config::Node* node = top.raw("stacked_dies", "dies bonded face to face to the logic dies");
+  if (node == nullptr) return std::nullopt;
+  MapReader r(*node, top.path_of("stacked_dies"), *top.errors());
+  StackedDiesSpec s;
+  s.count = r.required<int64_t>("count", "stacked dies in the package", Limits::between(1, 64)).value_or(1);
+  s.process_node = r.required<std::string>("process_node", "their process node, e.g. tsmc-n6").value_or("");
+  s.bonding = r.required<std::string>("bonding", "a stacked interconnect in data/interconnects, e.g. soic").value_or("");
+  s.die_area = r.optional<core::Area>("die_area", "area of all stacked dies together");
+  s.bandwidth = r.optional<core::Bandwidth>("bandwidth", "across the bonds, per logic die, both directions");
+  std::vector<std::string> known{std::string(kHoldsMemoryPhy), std::string(kHoldsLinks)};
+  for (const auto& level : sram) known.push_back(level.name);
+  const config::Node* holds = r.raw("holds", "what moves onto them: SRAM levels by name, memory_phy, links");
+  if (holds == nullptr || holds->kind() != config::Node::Kind::kSequence || holds->items().empty()) {
+    r.error(holds != nullptr ? *holds : r.node(), "holds",
+            "expected a list of what the stacked dies hold, e.g. [l2, memory_phy]",
+            {fmt::format("each one of: {}", fmt::join(known, ", "))});
+  } else {
+    for (size_t i = 0; i < holds->items().size(); ++i) {
+      const config::Node& item = holds->items()[i];
+      const std::string key = fmt::format("holds[{}]", i);
+      if (!item.is_scalar() || std::find(known.begin(), known.end(), item.text()) == known.end()) {
+        std::vector<std::string> notes;
+        if (item.is_scalar()) {
+          if (auto near = core::closest_match(item.text(), known)) notes.push_back(fmt::format("did you mean '{}'?", *near));
+        }
+        notes.push_back(fmt::format("each one of: {}", fmt::join(known, ", ")));
+        r.error(item, key, "expected an SRAM level of this chip, memory_phy or links", std::move(notes));
+      } else if (s.holds_item(item.text())) {
+        r.error(item, key, fmt::format("'{}' is listed twice", item.text()));
+      } else {
+        s.holds.push_back(item.text());
+      }
+    }
+  }
+  r.finish();
+  return s;
+}
+
 }  // namespace
+
+bool StackedDiesSpec::holds_item(std::string_view name) const {
+  return std::find(holds.begin(), holds.end(), name) != holds.end();
+}
 
 double Efficiency::tensor_for(core::NumberFormat f) const {
   auto it = by_format.find(f);
@@ -213,6 +271,8 @@ core::Result<ChipSpec> read_chip(const config::Node& doc, const std::string& id)
   chip.scale_out = read_link(links, "scale_out", "links beyond the node, where part of the package");
   chip.host = read_link(links, "host", "link to the host CPU");
   links.finish();
+  chip.die_to_die = read_die_to_die(top);
+  chip.stacked_dies = read_stacked_dies(top, chip.sram);
 
   chip.tdp = top.required<core::Power>("tdp", "thermal design power").value_or(core::Power{});
   MapReader efficiency = top.child("efficiency", "achievable fractions of peak, from microbenchmarks");

@@ -47,6 +47,33 @@ core::Result<MemoryStackTech> read_memory(const config::Node& doc, const std::st
   return m;
 }
 
+core::Result<InterconnectTech> read_interconnect(const config::Node& doc, const std::string& id) {
+  static const std::vector<std::string> kPlacements{"edge", "stacked"};
+  core::Diagnostics errors;
+  config::MapReader r(doc, "", errors);
+  InterconnectTech t;
+  t.id = id;
+  t.name = r.required<std::string>("name", "the interconnect's name").value_or("");
+  const std::string placement =
+      r.choice("placement", "edge (PHYs along facing die edges) or stacked (dies bonded face to face)",
+               kPlacements, true)
+          .value_or("edge");
+  t.placement = placement == "stacked" ? Placement::kStacked : Placement::kEdge;
+  t.bandwidth_per_mm = r.optional<BandwidthPerLength>(
+      "bandwidth_per_mm", "bandwidth per mm of die edge, both directions, e.g. 1316 GB/s/mm");
+  t.phy_depth = r.optional<core::Length>("phy_depth", "depth of the PHY behind its edge");
+  t.bandwidth_per_mm2 = r.optional<BandwidthPerArea>(
+      "bandwidth_per_mm2", "bandwidth per mm^2 of bonded area, both directions, e.g. 10 TB/s/mm^2");
+  t.bond_pitch = r.optional<core::Length>("bond_pitch", "distance between neighbouring bonds");
+  t.energy = r.optional<core::EnergyPerByte>("energy", "energy per bit that crosses, e.g. 0.3 pJ/bit");
+  t.bonding_yield =
+      r.optional<double>("bonding_yield", "fraction of dies bonded that work", config::Limits::fraction());
+  t.cost = r.optional<core::Money>("cost", "cost of bonding one die");
+  r.finish();
+  if (!errors.empty()) return errors;
+  return t;
+}
+
 double mm(core::Length l) { return l.base() * 1e3; }
 double mm2(core::Area a) { return a.base() * 1e6; }
 
@@ -60,6 +87,11 @@ core::Result<PackageTech> load_package(const config::Catalog& catalog, std::stri
 core::Result<MemoryStackTech> load_memory(const config::Catalog& catalog, std::string_view id_or_path,
                                           const config::Overrides& overrides) {
   return config::load_spec(catalog, "memories", id_or_path, overrides, read_memory);
+}
+
+core::Result<InterconnectTech> load_interconnect(const config::Catalog& catalog, std::string_view id_or_path,
+                                                 const config::Overrides& overrides) {
+  return config::load_spec(catalog, "interconnects", id_or_path, overrides, read_interconnect);
 }
 
 Fit check_fit(const Layout& layout, const PackageTech& package, const std::optional<MemoryStackTech>& memory) {

@@ -179,7 +179,8 @@ TEST(Cli, ChecksEveryShippedFile) {
   std::string args = "check";
   size_t count = 0;
   for (const char* kind :
-       {"chips", "models", "scenarios", "nodes", "packages", "memories", "datacenters", "physical", "validation"}) {
+       {"chips", "models", "scenarios", "nodes", "packages", "memories", "interconnects", "datacenters", "physical",
+        "validation"}) {
     std::vector<fs::path> files;
     for (const auto& f : fs::directory_iterator(fs::path(TFAB_DATA_DIR) / kind)) files.push_back(f.path());
     std::sort(files.begin(), files.end());

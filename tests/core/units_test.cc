@@ -255,9 +255,11 @@ TEST(Units, ReportsErrors) {
        R"~("2 TFLOP" is an operation count, expected a throughput such as "989 TFLOPS")~", {}},
       {"5 GB", kDimensionless, R"~("5 GB" is a data size, expected a number such as "0.8")~", {}},
       {"1 GB/s/mm", Bandwidth::kDim,
-       R"~("1 GB/s/mm" is in B/(s*m), expected a bandwidth such as "3.35 TB/s")~", {}},
+       R"~("1 GB/s/mm" is a bandwidth per length, expected a bandwidth such as "3.35 TB/s")~", {}},
       {"3 GB/s", Bandwidth::kDim - dim::kLength,
-       R"~("3 GB/s" is a bandwidth, expected a value in B/(s*m) such as "1 B/(s*m)")~", {}},
+       R"~("3 GB/s" is a bandwidth, expected a bandwidth per length such as "1316 GB/s/mm")~", {}},
+      {"1 J*s", Bandwidth::kDim, R"~("1 J*s" is in J*s, expected a bandwidth such as "3.35 TB/s")~", {}},
+      {"3 J", dim::kEnergy + dim::kTime, R"~("3 J" is an energy, expected a value in J*s such as "1 J*s")~", {}},
       // Not finite.
       {"inf", Bandwidth::kDim,
        R"~("inf" is not a finite number; expected a bandwidth such as "3.35 TB/s")~", {}},
@@ -311,7 +313,8 @@ TEST(Units, DescribesDimensions) {
       {EnergyPerByte::kDim, "energy per byte", "4 pJ/B"},
       {kPricePerByte, "price per data size", "10 USD/GB"},
       {kDimensionless, "number", "0.8"},
-      {Bandwidth::kDim - dim::kLength, "B/(s*m)", "1 B/(s*m)"},
+      {Bandwidth::kDim - dim::kLength, "bandwidth per length", "1316 GB/s/mm"},
+      {dim::kEnergy + dim::kTime, "J*s", "1 J*s"},
   };
   for (const auto& c : cases) {
     const DimInfo info = describe(c.dim);
@@ -344,7 +347,7 @@ TEST(Units, CanonicalUnits) {
       {EnergyPerOp::kDim, "J/FLOP", 0.5e-12, 0.5e-12},
       {EnergyPerByte::kDim, "J/B", 4e-12, 4e-12},
       {kDimensionless, "", 0.8, 0.8},
-      {Bandwidth::kDim - dim::kLength, "B/(s*m)", 5.0, 5.0},
+      {Bandwidth::kDim - dim::kLength, "B/s/m", 5.0, 5.0},
       {dim::kEnergy + dim::kTime, "J*s", 5.0, 5.0},
       {DimVector{.time = -2}, "s^-2", 5.0, 5.0},
       {DimVector{.time = -1, .data = 2, .length = -1, .money = -1}, "B^2/(USD*s*m)", 5.0, 5.0},
@@ -427,7 +430,8 @@ TEST(Units, FormatsForPeople) {
       {20000e-6, Area::kDim, "20000 mm^2"},
       {0.5e-6, Area::kDim, "0.5 mm^2"},
       // Unnamed dimensions print their canonical unit.
-      {5.0, Bandwidth::kDim - dim::kLength, "5 B/(s*m)"},
+      {5.0, dim::kEnergy + dim::kTime, "5 J*s"},
+      {1316e12, Bandwidth::kDim - dim::kLength, "1316 GB/s/mm"},
       // Far outside the prefixes.
       {1e25, Bandwidth::kDim, "10000000 EB/s"},
       {1e30, dim::kTime, "1e+30 s"},
@@ -476,7 +480,7 @@ TEST(Units, FormatThenParseRoundTrips) {
       {0.0, dim::kLength, "26 mm"},        {0.0, dim::kMoney, "999 USD"},
       {0.0, EnergyPerOp::kDim, "0.5 pJ/FLOP"}, {0.0, EnergyPerByte::kDim, "4 pJ/B"},
       {0.0, kPricePerByte, "10 USD/GB"},   {0.0, kDimensionless, "0.8"},
-      {0.0, Bandwidth::kDim - dim::kLength, "5 B/(s*m)"},
+      {0.0, Bandwidth::kDim - dim::kLength, "1316 GB/s/mm"}, {0.0, dim::kEnergy + dim::kTime, "5 J*s"},
   };
   for (const auto& c : cases) {
     const Result<double> r = parse_quantity(c.text, c.dim);

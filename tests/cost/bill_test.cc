@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include <cmath>
+
 #include "support/shipped.h"
 
 namespace tfab::cost {
@@ -57,6 +61,35 @@ TEST(Bill, MoreDefectsOrAMoreExpensiveWaferNeverLowerTheCost) {
   dearer.node.wafer_price = 30000_USD;
   EXPECT_GT(bill(dirtier).value().total->base(), base);
   EXPECT_GT(bill(dearer).value().total->base(), base);
+}
+
+TEST(Bill, StackedDiesAreMadeThenBondedThenAttached) {
+  auto in = example();
+  in.dies = 2;
+  in.die = 100_mm2;
+  StackedInputs st;
+  st.die = 400_mm2;
+  st.count = 1;
+  st.node.name = "base";
+  st.node.wafer_price = 10000_USD;
+  st.node.defects_per_cm2 = 0.1;
+  st.bonding.name = "bonds";
+  st.bonding.bonding_yield = 0.99;
+  st.bonding.cost = 20_USD;
+  in.stacked = st;
+  const Bill b = bill(in).value();
+  ASSERT_TRUE(b.total && b.stacked_die_cost && b.bonding_cost) << fmt::format("{}", fmt::join(b.missing, "; "));
+  EXPECT_NEAR(b.bonding_cost->base(), 40, 1e-9);           // one bond per logic die
+  EXPECT_NEAR(*b.bonding_yield, 0.99 * 0.99, 1e-12);
+  EXPECT_NEAR(*b.assembly_yield, std::pow(0.95, 6), 1e-12);  // the stack and five memory stacks
+  const double stack = (2 * b.die_cost->base() + b.stacked_die_cost->base() + 40) / (0.99 * 0.99);
+  EXPECT_NEAR(b.total->base(), (stack + 1352 + 750) / std::pow(0.95, 6), 1e-6);
+
+  // Without a bonding cost the line, and the total, are missing and named.
+  in.stacked->bonding.cost.reset();
+  const Bill unknown = bill(in).value();
+  EXPECT_FALSE(unknown.total.has_value());
+  EXPECT_EQ(unknown.missing, std::vector<std::string>{"bonds: cost per die bonded"});
 }
 
 }  // namespace

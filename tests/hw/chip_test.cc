@@ -77,5 +77,29 @@ TEST(Chip, UnknownIdSuggestsTheNearest) {
   EXPECT_EQ(chip.errors().front().notes.front(), "did you mean 'h100-sxm'?");
 }
 
+TEST(Chip, StackedDiesNameWhatTheyHold) {
+  auto path = write_temp("tfab-stacked.yaml",
+                         "preset: h100-sxm\n"
+                         "stacked_dies: {count: 2, process_node: tsmc-n7, bonding: soic, holds: [l2, memory_phy]}\n"
+                         "die_to_die: {interconnect: ucie-advanced, bandwidth: 2 TB/s}\n");
+  auto chip = load_chip(shipped(), path);
+  ASSERT_TRUE(chip.ok()) << chip.errors().front().str();
+  EXPECT_EQ(chip->stacked_dies->holds, (std::vector<std::string>{"l2", "memory_phy"}));
+  EXPECT_TRUE(chip->stacked_dies->holds_item("memory_phy"));
+  EXPECT_FALSE(chip->stacked_dies->holds_item("links"));
+  EXPECT_DOUBLE_EQ(chip->die_to_die->bandwidth.in(1_TBps), 2);
+
+  auto bad = write_temp("tfab-stacked-bad.yaml",
+                        "preset: h100-sxm\n"
+                        "stacked_dies: {count: 2, process_node: tsmc-n7, bonding: soic, holds: [l3, l2, l2]}\n");
+  auto wrong = load_chip(shipped(), bad);
+  ASSERT_FALSE(wrong.ok());
+  ASSERT_EQ(wrong.errors().size(), 2u);  // both problems at once
+  EXPECT_EQ(wrong.errors()[0].key_path, "stacked_dies.holds[0]");
+  EXPECT_EQ(wrong.errors()[0].notes.front(), "did you mean 'l2'?");
+  EXPECT_EQ(wrong.errors()[1].key_path, "stacked_dies.holds[2]");
+  EXPECT_NE(wrong.errors()[1].message.find("listed twice"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tfab::hw

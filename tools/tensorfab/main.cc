@@ -259,6 +259,16 @@ int run_show_physical(const config::Catalog& catalog, const std::string& id, con
   auto row = [&](std::string label, std::string value) { table.add_row({std::move(label), std::move(value)}); };
   row("logic dies", fmt::format("{} x {}{}", r.chip.dies, core::format(r.die), r.die_derived ? " (derived)" : ""));
   row("process node", r.node ? r.node->name : "no file for '" + r.chip.process_node + "'");
+  if (const auto& st = r.chip.stacked_dies) {
+    row("stacked dies", fmt::format("{} x {}{}, holding {}", st->count, r.stacked_die ? core::format(*r.stacked_die) : "?",
+                                    st->die_area ? "" : " (derived)", fmt::join(st->holds, ", ")));
+    row("  process node", r.multi_die.stacked_node ? r.multi_die.stacked_node->name : "no file for '" + st->process_node + "'");
+    row("  bonded by", r.multi_die.bonding ? r.multi_die.bonding->name : "no file for '" + st->bonding + "'");
+  }
+  if (const auto& d2d = r.chip.die_to_die) {
+    row("die-to-die", fmt::format("{} per die over {}", core::format(d2d->bandwidth),
+                                  r.multi_die.die_to_die ? r.multi_die.die_to_die->name : "no file for '" + d2d->interconnect + "'"));
+  }
   row("package", r.package ? r.package->name : "no file for '" + r.chip.package + "'");
   row("memory", fmt::format("{} x {}", r.chip.memory.stacks, r.memory ? r.memory->name : r.chip.memory.type));
   row("fits", "yes: reticle" + std::string(r.fit.stacks_per_die_limit > 0 ? ", shoreline" : "") +
@@ -277,6 +287,17 @@ int run_show_physical(const config::Catalog& catalog, const std::string& id, con
     row("  SRAM", share(a.sram));
     row("  HBM PHYs", share(a.memory_phy));
     row("  SerDes", share(a.serdes));
+    if (a.die_to_die.base() > 0) {
+      row("  die-to-die PHYs", share(a.die_to_die) + fmt::format(", {:.1f} mm of edge", a.die_to_die_edge.base() * 1e3));
+    }
+    if (const auto& st = a.stacked) {
+      row("derived stacked area, per die", core::format(st->per_die) +
+                                               (st->footprint_bound ? " (the footprint of the logic dies it carries)" : ""));
+      row("  SRAM", core::format(st->sram / static_cast<double>(r.chip.stacked_dies->count)));
+      row("  HBM PHYs", core::format(st->memory_phy / static_cast<double>(r.chip.stacked_dies->count)));
+      row("  SerDes", core::format(st->serdes / static_cast<double>(r.chip.stacked_dies->count)));
+      if (st->bonds) row("  bonded area per logic die", core::format(*st->bonds));
+    }
     if (a.harvest > 1) row("  spare units", fmt::format("{:.1f}% more on the die than enabled", 100 * (a.harvest - 1)));
   }
   if (r.power) {
@@ -296,6 +317,12 @@ int run_show_physical(const config::Catalog& catalog, const std::string& id, con
     row("die, before yield", money(b.die_cost_before_yield));
     row(fmt::format("die yield (neg. binomial, alpha {:g})", cost::BillInputs{}.alpha), b.die_yield ? fmt::format("{:.3f}", *b.die_yield) : unknown);
     row("known-good die", money(b.die_cost));
+    if (r.chip.stacked_dies) {
+      row("stacked die yield", b.stacked_die_yield ? fmt::format("{:.3f}", *b.stacked_die_yield) : unknown);
+      row("known-good stacked die", money(b.stacked_die_cost));
+      row("bonding, all logic dies", money(b.bonding_cost));
+      row("bonding yield", b.bonding_yield ? fmt::format("{:.3f}", *b.bonding_yield) : unknown);
+    }
     row("memory stacks", money(b.memory_cost));
     row("packaging", money(b.packaging_cost));
     row("assembly yield", b.assembly_yield ? fmt::format("{:.3f}", *b.assembly_yield) : unknown);
@@ -449,10 +476,10 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> files;
   std::optional<std::string> check_kind;
-  auto* check_cmd = app.add_subcommand("check", "Validate chip, model, scenario, node, package, memory and data-centre files");
+  auto* check_cmd = app.add_subcommand("check", "Validate chip, model, scenario, node, package, memory, interconnect and data-centre files");
   check_cmd->add_option("files", files, "Files to check")->required();
   check_cmd->add_option("--as", check_kind, "Treat every file as this kind")
-      ->check(CLI::IsMember({"chip", "model", "scenario", "node", "package", "memory", "datacenter"}));
+      ->check(CLI::IsMember({"chip", "model", "scenario", "node", "package", "memory", "interconnect", "datacenter"}));
 
   std::string show_kind, show_name;
   api::ModelRequest model_request;

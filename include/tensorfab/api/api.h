@@ -135,6 +135,8 @@ struct PhysicalReport {
   std::optional<tech::ProcessNode> node;
   std::optional<package::PackageTech> package;
   std::optional<package::MemoryStackTech> memory;
+  hw::MultiDieTech multi_die;          // when the chip has die-to-die links or stacked dies
+  std::optional<core::Area> stacked_die;  // one stacked die: the chip file's, or the derived one
   package::Fit fit;
   std::optional<cost::Bill> bill;      // when node and package are known
   std::vector<std::string> unknown;    // what kept a part of the report out

@@ -4,8 +4,8 @@
 //   its tensor MACs at the node's MAC energy in the op's format,
 //   its vector work at half the node's FP32 MAC energy per operation,
 // both times the calibrated overhead (cost/power.h); its off-chip bytes at
-// the memory's energy per bit; the bytes it sends to other chips at the
-// link energy per bit. The chip's idle power runs all the while. When the
+// the memory's energy per bit, plus the die crossings on their way; the
+// bytes it sends to other chips at the link energy per bit. The chip's idle power runs all the while. When the
 // power this asks for exceeds the TDP, the clock falls along the node's
 // V/f line and the ops bound by the arrays slow with it.
 
@@ -17,6 +17,7 @@
 #include "tensorfab/core/result.h"
 #include "tensorfab/core/units.h"
 #include "tensorfab/cost/power.h"
+#include "tensorfab/hw/area.h"
 #include "tensorfab/hw/chip.h"
 #include "tensorfab/package/package.h"
 #include "tensorfab/perf/tier.h"
@@ -39,7 +40,8 @@ struct EnergyRates {
 // line, the memory's energy per bit, the chip's TDP.
 [[nodiscard]] core::Result<EnergyRates> energy_rates(const hw::ChipSpec& chip, const tech::ProcessNode& node,
                                                      const std::optional<package::MemoryStackTech>& memory,
-                                                     const PowerCalibration& calibration);
+                                                     const PowerCalibration& calibration,
+                                                     const hw::MultiDieTech& multi_die = {});
 
 struct EnergyUse {
   core::Energy tensor, vector, memory, link, idle;

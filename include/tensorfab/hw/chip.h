@@ -76,6 +76,31 @@ struct LinkSpec {
   [[nodiscard]] core::Bandwidth bandwidth() const { return bandwidth_per_link * static_cast<double>(count); }
 };
 
+// The links that join a package's logic dies side by side (B200's NV-HBI,
+// UCIe): an interconnect from data/interconnects/ and each die's share.
+struct DieToDieSpec {
+  std::string interconnect;  // "ucie-advanced"
+  core::Bandwidth bandwidth;  // per logic die, both directions
+};
+
+// Dies bonded face to face to the logic dies: under them, as MI300X's I/O
+// dies, or over them, as an SRAM die. What they hold moves off the logic
+// dies, onto a node of its own.
+struct StackedDiesSpec {
+  int64_t count = 1;
+  std::string process_node;  // "tsmc-n6"
+  std::string bonding;       // an interconnect placed "stacked": "soic"
+  // SRAM levels by name, and "memory_phy" (the HBM interfaces) and "links"
+  // (the SerDes of the chip's links).
+  std::vector<std::string> holds;
+  std::optional<core::Area> die_area;  // all stacked dies together, where published
+  // Bandwidth across the bonds, per logic die, both directions.
+  std::optional<core::Bandwidth> bandwidth;
+
+  [[nodiscard]] bool holds_item(std::string_view name) const;
+};
+inline constexpr std::string_view kHoldsMemoryPhy = "memory_phy", kHoldsLinks = "links";
+
 // Achievable fractions of peak, measured with microbenchmarks (never with
 // the end-to-end results used for validation).
 // Left out of a chip file, a figure takes the ideal value (1, or no
@@ -117,6 +142,8 @@ struct ChipSpec {
   std::optional<LinkSpec> scale_up;   // chip-to-chip within a node or pod
   std::optional<LinkSpec> scale_out;  // beyond it (NICs), where part of the package
   std::optional<LinkSpec> host;
+  std::optional<DieToDieSpec> die_to_die;
+  std::optional<StackedDiesSpec> stacked_dies;
   core::Power tdp;
   Efficiency efficiency;
 

@@ -43,10 +43,38 @@ struct MemoryStackTech {
   std::optional<core::EnergyPerByte> energy;  // to read or write a bit, DRAM and interface
 };
 
+// How two dies are joined inside one package (data/interconnects/*.yaml).
+// Side by side, PHYs line facing die edges (UCIe standard and advanced
+// packages); stacked, the dies are bonded face to face and the bonds cover
+// their area (hybrid bonding: TSMC SoIC, UCIe-3D).
+enum class Placement { kEdge, kStacked };
+
+using BandwidthPerLength = core::Quantity<core::dim::kData - core::dim::kTime - core::dim::kLength>;  // GB/s/mm
+using BandwidthPerArea =
+    core::Quantity<core::dim::kData - core::dim::kTime - core::dim::kLength - core::dim::kLength>;   // TB/s/mm^2
+
+struct InterconnectTech {
+  std::string id;  // "ucie-advanced"
+  std::string fingerprint;
+  std::string name;
+  Placement placement = Placement::kEdge;
+  // Both directions together, as link bandwidths are quoted.
+  std::optional<BandwidthPerLength> bandwidth_per_mm;   // edge: per mm of die edge
+  std::optional<core::Length> phy_depth;                // edge: behind that edge
+  std::optional<BandwidthPerArea> bandwidth_per_mm2;    // stacked: per mm^2 of bonded area
+  std::optional<core::Length> bond_pitch;               // stacked
+  std::optional<core::EnergyPerByte> energy;            // per bit that crosses
+  std::optional<double> bonding_yield;                  // stacked: per die bonded
+  std::optional<core::Money> cost;                      // stacked: per die bonded
+};
+
 [[nodiscard]] core::Result<PackageTech> load_package(const config::Catalog& catalog, std::string_view id_or_path,
                                                      const config::Overrides& overrides = {});
 [[nodiscard]] core::Result<MemoryStackTech> load_memory(const config::Catalog& catalog, std::string_view id_or_path,
                                                         const config::Overrides& overrides = {});
+[[nodiscard]] core::Result<InterconnectTech> load_interconnect(const config::Catalog& catalog,
+                                                               std::string_view id_or_path,
+                                                               const config::Overrides& overrides = {});
 
 // A design as the packaging limits see it.
 struct Layout {
