@@ -256,7 +256,15 @@ core::NumberFormat gemm_format(const hw::ChipSpec& chip) {
   return chip.tensor_peak_for(core::NumberFormat::kBF16) ? core::NumberFormat::kBF16 : core::NumberFormat::kFP16;
 }
 
-std::string first_message(const core::Diagnostics& d) { return d.empty() ? std::string() : d.front().message; }
+// The first problem, with its suggestions ("did you mean 'soic'?").
+std::string first_message(const core::Diagnostics& d) {
+  if (d.empty()) return {};
+  std::string text = d.front().message;
+  for (const auto& note : d.front().notes) {
+    if (note.rfind("did you mean", 0) == 0) text += " (" + note + ")";
+  }
+  return text;
+}
 
 // Memory files are named for the chip's memory type in lower case ("HBM3" -> hbm3).
 std::string memory_id(const hw::ChipSpec& chip) {
@@ -344,7 +352,7 @@ core::Result<PhysicalReport> physical_of(PhysicalReport r, const cost::PhysicalC
     r.die_derived = true;
   } else {
     return core::bad_input(chip.id + " gives no die_area and its area cannot be derived (" +
-                               (r.unknown.empty() ? std::string("no process node") : r.unknown.back()) +
+                               (r.unknown.empty() ? std::string("no process node") : fmt::format("{}", fmt::join(r.unknown, "; "))) +
                                "), so its dies cannot be placed or priced; give the area of its logic dies (all "
                                "together), e.g. die_area: 800 mm^2",
                            "die_area");
@@ -357,10 +365,13 @@ core::Result<PhysicalReport> physical_of(PhysicalReport r, const cost::PhysicalC
     if (stacked->die_area) {
       r.stacked_die = *stacked->die_area / static_cast<double>(stacked->count);
     } else if (r.area && r.area->stacked) {
-      r.stacked_die = r.area->stacked->per_die;
+      // No smaller than the logic dies it carries.
+      const core::Area footprint = r.die * static_cast<double>(chip.dies) / static_cast<double>(stacked->count);
+      r.stacked_die_is_footprint = footprint > r.area->stacked->per_die;
+      r.stacked_die = r.stacked_die_is_footprint ? footprint : r.area->stacked->per_die;
     } else {
       return core::bad_input(chip.id + " gives no stacked_dies.die_area and it cannot be derived (" +
-                                 (r.unknown.empty() ? std::string("no stacked node") : r.unknown.back()) +
+                                 (r.unknown.empty() ? std::string("no stacked node") : fmt::format("{}", fmt::join(r.unknown, "; "))) +
                                  "); give the area of the stacked dies (all together)",
                              "stacked_dies.die_area");
     }
@@ -403,7 +414,14 @@ core::Result<PhysicalReport> physical_of(PhysicalReport r, const cost::PhysicalC
     return errors;
   }
   if (r.node && r.package) {
-    cost::BillInputs in{r.die, chip.dies, chip.memory.capacity(), chip.memory.stacks, *r.node, *r.package, r.memory};
+    cost::BillInputs in;
+    in.die = r.die;
+    in.dies = chip.dies;
+    in.memory_capacity = chip.memory.capacity();
+    in.memory_stacks = chip.memory.stacks;
+    in.node = *r.node;
+    in.package = *r.package;
+    in.memory = r.memory;
     if (stacked) {
       if (!r.multi_die.stacked_node || !r.multi_die.bonding) return r;  // `unknown` says which is missing
       in.stacked = cost::StackedInputs{*r.stacked_die, stacked->count, *r.multi_die.stacked_node, *r.multi_die.bonding};
@@ -511,16 +529,15 @@ nlohmann::ordered_json to_json(const PhysicalReport& r) {
       j["derived_area"]["stacked"] = {{"sram", quantity(st.sram)},
                                       {"memory_phy", quantity(st.memory_phy)},
                                       {"serdes", quantity(st.serdes)},
-                                      {"held", quantity(st.held)},
                                       {"total", quantity(st.total)},
                                       {"per_die", quantity(st.per_die)},
-                                      {"footprint_bound", st.footprint_bound},
                                       {"bonds_per_logic_die", optional(st.bonds)}};
     }
   }
   if (r.chip.stacked_dies) {
     j["stacked_dies"] = {{"count", r.chip.stacked_dies->count},
                          {"area", optional(r.stacked_die)},
+                         {"area_is_footprint", r.stacked_die_is_footprint},
                          {"process_node", r.multi_die.stacked_node ? nlohmann::ordered_json(r.multi_die.stacked_node->id) : nullptr},
                          {"bonding", r.multi_die.bonding ? nlohmann::ordered_json(r.multi_die.bonding->id) : nullptr},
                          {"holds", r.chip.stacked_dies->holds}};
@@ -840,16 +857,16 @@ core::Result<PhysicalValidation> validate_physical(const config::Catalog& catalo
     auto chip = hw::load_chip(catalog, id);
     if (!chip) return chip.errors();
     if (chip->vendor == "tensorfab") continue;  // the design, not a shipped chip
-    auto node = tech::load_node(catalog, chip->process_node);
-    if (!node) {
+    const PhysicalReport parts = load_parts(catalog, *chip);
+    if (!parts.node) {
       v.skipped.push_back(id + ": no node file for its process node '" + chip->process_node + "'");
       continue;
     }
+    const auto& node = parts.node;
     if (!chip->die_area) {
       v.skipped.push_back(id + ", die area: not published");
     } else {
-      auto memory = package::load_memory(catalog, memory_id(*chip));
-      auto area = hw::estimate_area(*chip, *node, memory ? std::optional(*memory) : std::nullopt, calibration->area);
+      auto area = hw::estimate_area(*chip, *node, parts.memory, calibration->area, parts.multi_die);
       if (area) {
         v.checks.push_back({id, "die area, per die", area->per_die.base() * 1e6,
                             chip->die_area->base() * 1e6 / static_cast<double>(chip->dies), kAreaBound});

@@ -120,10 +120,8 @@ std::optional<double> MapReader::number(const Node& value, std::string_view key,
 
 std::optional<double> MapReader::quantity(const Node& value, std::string_view key, Limits limits,
                                           core::DimVector dim) {
-  auto info = core::describe(dim);
   if (!value.is_scalar()) {
-    error(value, key, fmt::format("expected a {} such as \"{}\", got {}", info.name, info.example,
-                                  value.kind_name()));
+    error(value, key, fmt::format("expected {}, got {}", core::expected_value(dim), value.kind_name()));
     return std::nullopt;
   }
   auto parsed = core::parse_quantity(value.text(), dim);

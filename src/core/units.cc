@@ -744,4 +744,6 @@ std::string format(double base, DimVector d, int significant) {
   return join(number_text(v, significant), n->shown_unit);
 }
 
+std::string expected_value(DimVector d) { return expected_phrase(d); }
+
 }  // namespace tfab::core

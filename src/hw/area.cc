@@ -121,7 +121,8 @@ core::Result<AreaBreakdown> estimate_area(const ChipSpec& chip, const tech::Proc
     st.sram = sram_area(stacked_bits, *stacked_bitcell);
     st.memory_phy = held(kHoldsMemoryPhy) ? memory_phy : core::Area{};
     st.serdes = held(kHoldsLinks) ? serdes : core::Area{};
-    st.held = st.sram + st.memory_phy + st.serdes;
+    st.total = st.sram + st.memory_phy + st.serdes;
+    st.per_die = st.total / static_cast<double>(chip.stacked_dies->count);
     a.memory_phy = memory_phy - st.memory_phy;
     a.serdes = serdes - st.serdes;
     const auto& bonding = *multi_die.bonding;
@@ -136,13 +137,6 @@ core::Result<AreaBreakdown> estimate_area(const ChipSpec& chip, const tech::Proc
 
   a.total = a.logic + a.sram + a.memory_phy + a.serdes + a.die_to_die;
   a.per_die = a.total / static_cast<double>(chip.dies);
-  if (a.stacked) {
-    // The logic dies sit on the stacked ones, which are no smaller than what they carry.
-    auto& st = *a.stacked;
-    st.footprint_bound = a.total > st.held;
-    st.total = st.footprint_bound ? a.total : st.held;
-    st.per_die = st.total / static_cast<double>(chip.stacked_dies->count);
-  }
   return a;
 }
 

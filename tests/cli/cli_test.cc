@@ -83,6 +83,11 @@ std::vector<BadInput> bad_inputs() {
   auto misspelled = write("misspelled.yaml", "preset: h100-sxm\nmemory:\n  stackz: 6\n");
   auto datacenter = write("dc.yaml", "preset: hyperscale\npu: 1.2\nelectricity: 0.1 USD/kW\n");
   auto package = write("pkg.yaml", "preset: cowos-s\nbonding_yeild: 0.9\n");
+  auto holds = write("holds.yaml",
+                     "preset: mi300x\nstacked_dies: {count: 4, process_node: tsmc-n6, bonding: soic, holds: [infinity_cach]}\n");
+  auto bonding = write("bonding.yaml",
+                       "preset: mi300x\nstacked_dies: {count: 4, process_node: tsmc-n6, bonding: soik, holds: [l2]}\n");
+  auto interconnect = write("d2d.yaml", "preset: ucie-advanced\nbandwidth_per_mm: 1.3 TB/s\n");
   auto bare = write("bare.yaml", "preset: h100-sxm\nmemory:\n  bandwidth_per_stack: 3200\n");
   auto negative = write("negative.yaml", "preset: h100-sxm\nmemory:\n  capacity_per_stack: -16 GiB\n");
   auto zero = write("zero.yaml", "preset: h100-sxm\nsram:\n  l2:\n    capacity: 0 MiB\n");
@@ -127,7 +132,14 @@ std::vector<BadInput> bad_inputs() {
       {"die_area_without_unit", "show node tsmc-n5 --die-area 800",
        "error: --die-area: expected an area such as \"814 mm^2\", got 800"},
       {"die_too_large", "show node tsmc-n5 --die-area \"0.2 m^2\"", "does not fit on a 300 mm wafer"},
-      {"unknown_node", "show node tsmc-n6", "error: node: unknown node 'tsmc-n6' (did you mean"},
+      {"stacked_holds_typo", "check " + holds.string(),
+       "holds.yaml:2:72: stacked_dies.holds[0]: expected an SRAM level of this chip, memory_phy or links (did you mean "
+       "'infinity_cache'?"},
+      {"unknown_bonding", "show chip " + bonding.string() + " --physical",
+       "bonding 'soik': unknown interconnect 'soik' (did you mean 'soic'?)"},
+      {"interconnect_unit", "check " + interconnect.string(),
+       "d2d.yaml:2:19: bandwidth_per_mm: \"1.3 TB/s\" is a bandwidth, expected a bandwidth per length such as \"1316 GB/s/mm\""},
+      {"unknown_node", "show node tsmc-n8", "error: node: unknown node 'tsmc-n8' (did you mean"},
       {"die_beyond_the_reticle", "show chip h100-sxm --physical --set \"chip.die_area=900 mm^2\"",
        "h100-sxm does not fit: a 900 mm^2 die exceeds the 26 x 33 mm reticle"},
       {"stacks_beyond_the_shoreline", "show chip h100-sxm --physical --set chip.memory.stacks=7 --set chip.memory.sites=7",

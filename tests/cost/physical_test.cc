@@ -3,10 +3,14 @@
 // area and TDP, and the seed design moved between nodes and stack counts.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "support/shipped.h"
 #include "tensorfab/api/api.h"
 #include "tensorfab/config/node.h"
 #include "tensorfab/cost/calibration.h"
+#include "tensorfab/cost/energy.h"
 
 namespace tfab::cost {
 namespace {
@@ -114,6 +118,64 @@ TEST(PhysicalModel, SeedWithFiveSixOrEightStacks) {
   auto eight = api::physical(shipped(), "seed-2nm", {config::Override{"chip.memory.stacks=8"}});
   ASSERT_FALSE(eight.ok());
   EXPECT_NE(eight.errors().front().message.find("die edge"), std::string::npos) << eight.errors().front().message;
+}
+
+// The seed with a variation written as a chip file built on it.
+core::Result<api::PhysicalReport> seed_with(const std::string& name, const std::string& yaml) {
+  const auto path = std::filesystem::temp_directory_path() / (name + ".yaml");
+  std::ofstream(path) << "preset: seed-2nm\n" << yaml;
+  return api::physical(shipped(), path.string());
+}
+
+TEST(PhysicalModel, StackedDiesTakeWhatTheyHoldOffTheLogicDie) {
+  const auto flat = seed();
+  const auto stacked = seed_with("seed-on-n6", "stacked_dies: {count: 1, process_node: tsmc-n6, bonding: soic, "
+                                               "holds: [l2, memory_phy]}\n")
+                           .value();
+  const auto& flat_derived = flat;
+  ASSERT_TRUE(stacked.area && stacked.area->stacked && flat_derived.area);
+  const auto& a = *stacked.area;
+  const auto& st = *a.stacked;
+  // The HBM PHYs move whole; the 64 MiB L2 moves onto N6's larger bitcell (0.027 against SF2's).
+  EXPECT_NEAR(mm2(st.memory_phy), mm2(flat_derived.area->memory_phy), 1e-9);
+  EXPECT_NEAR(mm2(a.memory_phy), 0, 1e-12);
+  const double l2_on_sf2 = mm2(flat_derived.area->sram) - mm2(a.sram);
+  const double sf2_cell = flat.node->sram_bitcell->base(), n6_cell = 0.027e-12;
+  EXPECT_NEAR(mm2(st.sram) / l2_on_sf2, n6_cell / sf2_cell, 1e-9);
+  EXPECT_NEAR(mm2(a.total), mm2(flat_derived.area->total) - l2_on_sf2 - mm2(st.memory_phy), 1e-9);
+  // The logic die sits on the stacked one, which is at least as large.
+  EXPECT_TRUE(stacked.stacked_die_is_footprint);
+  EXPECT_NEAR(mm2(*stacked.stacked_die), 800, 1e-9);
+  // Its cost names what is not public about the bonding rather than guessing it.
+  ASSERT_TRUE(stacked.bill.has_value());
+  EXPECT_FALSE(stacked.bill->total.has_value());
+  EXPECT_TRUE(stacked.bill->stacked_die_cost.has_value());
+
+  // Memory traffic now crosses the bonds: SoIC's 0.05 pJ/bit on top of HBM4's.
+  const auto cal = load_physical_calibration(shipped()).value();
+  const auto flat_rates = energy_rates(flat.chip, *flat.node, flat.memory, cal.power).value();
+  const auto stacked_rates = energy_rates(stacked.chip, *stacked.node, stacked.memory, cal.power, stacked.multi_die).value();
+  EXPECT_NEAR((stacked_rates.memory - flat_rates.memory).base(), 0.05e-12 * 8, 1e-18);
+}
+
+TEST(PhysicalModel, DieToDieLinksLineTheFreeEdges) {
+  const std::string two_dies = "dies: 2\ndie_area: 1600 mm^2\n";
+  const auto joined = seed_with("seed-x2", two_dies + "die_to_die: {interconnect: ucie-advanced, bandwidth: 2634 GB/s}\n").value();
+  // 2634 GB/s over 1317 GB/s per mm is 2 mm of edge, 1.043 mm deep, on each of the two dies.
+  EXPECT_NEAR(joined.area->die_to_die_edge.base() * 1e3, 2, 1e-9);
+  EXPECT_NEAR(mm2(joined.area->die_to_die), 2 * 2 * 1.043, 1e-9);
+  // Half of each die's memory traffic comes from the other die's stacks, across UCIe's 0.3 pJ/bit.
+  const auto cal = load_physical_calibration(shipped()).value();
+  const auto alone = seed_with("seed-x2-alone", two_dies).value();
+  const auto alone_rates = energy_rates(alone.chip, *alone.node, alone.memory, cal.power).value();
+  const auto joined_rates = energy_rates(joined.chip, *joined.node, joined.memory, cal.power, joined.multi_die).value();
+  EXPECT_NEAR((joined_rates.memory - alone_rates.memory).base(), 0.5 * 0.3e-12 * 8, 1e-18);
+  // 100 TB/s would need 76 mm of edge: more than the short sides memory leaves.
+  auto too_wide = seed_with("seed-x2-wide", two_dies + "die_to_die: {interconnect: ucie-advanced, bandwidth: 100 TB/s}\n");
+  ASSERT_FALSE(too_wide.ok());
+  EXPECT_NE(too_wide.errors().front().message.find("of die-to-die links per die need 75.9 mm of die edge"),
+            std::string::npos)
+      << too_wide.errors().front().message;
 }
 
 }  // namespace

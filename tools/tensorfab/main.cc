@@ -261,7 +261,10 @@ int run_show_physical(const config::Catalog& catalog, const std::string& id, con
   row("process node", r.node ? r.node->name : "no file for '" + r.chip.process_node + "'");
   if (const auto& st = r.chip.stacked_dies) {
     row("stacked dies", fmt::format("{} x {}{}, holding {}", st->count, r.stacked_die ? core::format(*r.stacked_die) : "?",
-                                    st->die_area ? "" : " (derived)", fmt::join(st->holds, ", ")));
+                                    st->die_area                  ? ""
+                                    : r.stacked_die_is_footprint ? " (the footprint of the logic dies on it)"
+                                                                 : " (derived)",
+                                    fmt::join(st->holds, ", ")));
     row("  process node", r.multi_die.stacked_node ? r.multi_die.stacked_node->name : "no file for '" + st->process_node + "'");
     row("  bonded by", r.multi_die.bonding ? r.multi_die.bonding->name : "no file for '" + st->bonding + "'");
   }
@@ -287,18 +290,17 @@ int run_show_physical(const config::Catalog& catalog, const std::string& id, con
     row("  SRAM", share(a.sram));
     row("  HBM PHYs", share(a.memory_phy));
     row("  SerDes", share(a.serdes));
+    if (a.harvest > 1) row("  spare units", fmt::format("{:.1f}% more on the die than enabled", 100 * (a.harvest - 1)));
     if (a.die_to_die.base() > 0) {
       row("  die-to-die PHYs", share(a.die_to_die) + fmt::format(", {:.1f} mm of edge", a.die_to_die_edge.base() * 1e3));
     }
     if (const auto& st = a.stacked) {
-      row("derived stacked area, per die", core::format(st->per_die) +
-                                               (st->footprint_bound ? " (the footprint of the logic dies it carries)" : ""));
+      row("derived stacked area, per die", core::format(st->per_die) + " for what it holds");
       row("  SRAM", core::format(st->sram / static_cast<double>(r.chip.stacked_dies->count)));
       row("  HBM PHYs", core::format(st->memory_phy / static_cast<double>(r.chip.stacked_dies->count)));
       row("  SerDes", core::format(st->serdes / static_cast<double>(r.chip.stacked_dies->count)));
       if (st->bonds) row("  bonded area per logic die", core::format(*st->bonds));
     }
-    if (a.harvest > 1) row("  spare units", fmt::format("{:.1f}% more on the die than enabled", 100 * (a.harvest - 1)));
   }
   if (r.power) {
     const auto& p = *r.power;

@@ -137,6 +137,7 @@ struct PhysicalReport {
   std::optional<package::MemoryStackTech> memory;
   hw::MultiDieTech multi_die;          // when the chip has die-to-die links or stacked dies
   std::optional<core::Area> stacked_die;  // one stacked die: the chip file's, or the derived one
+  bool stacked_die_is_footprint = false;  // derived as the logic dies on it, larger than what it holds
   package::Fit fit;
   std::optional<cost::Bill> bill;      // when node and package are known
   std::vector<std::string> unknown;    // what kept a part of the report out

@@ -129,6 +129,8 @@ struct DimInfo {
   std::string example;
 };
 [[nodiscard]] DimInfo describe(DimVector d);
+// What a message expects: "an area such as "814 mm^2"".
+[[nodiscard]] std::string expected_value(DimVector d);
 
 // The canonical unit of a dimension as machines read it: "s", "B", "B/s",
 // "FLOP/s", "W", "J", "mm^2", "USD". Values written with `canonical_value`

@@ -10,8 +10,7 @@
 //   die-to-die  each die's share of bandwidth / bandwidth per mm of edge x PHY depth
 //
 // Stacked dies (chip.stacked_dies) take what they hold off the logic dies:
-// their SRAM at their own node's bitcell, their PHYs as they are. A stacked
-// die is at least as large as the logic dies it carries.
+// their SRAM at their own node's bitcell, their PHYs as they are.
 //
 // The constants come from data/physical/calibration.yaml: published
 // figures, and one fit on V100, a chip none of the checked ones.
@@ -58,10 +57,8 @@ struct AreaBreakdown {
   // On the stacked dies, when the chip has them.
   struct Stacked {
     core::Area sram, memory_phy, serdes;
-    core::Area held;       // the three together
-    core::Area total;      // all stacked dies: what they hold, or the footprint of the logic dies on them
+    core::Area total;      // what they hold, all stacked dies together
     core::Area per_die;
-    bool footprint_bound = false;  // the logic dies they carry are larger than what they hold
     std::optional<core::Area> bonds;  // bonded area the bandwidth needs, per logic die
   };
   std::optional<Stacked> stacked;
