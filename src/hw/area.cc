@@ -92,8 +92,8 @@ core::Result<AreaBreakdown> estimate_area(const ChipSpec& chip, const tech::Proc
   a.logic = mm2((lane_count + mac_count * cal.mac_per_lane) * cal.lane_transistors * mm2_per_transistor);
 
   const auto held = [&](std::string_view item) { return chip.stacked_dies && chip.stacked_dies->holds_item(item); };
-  const auto sram_area = [&](double bits, double mbit_per_mm2) {
-    return mm2(bits / 1e6 / (mbit_per_mm2 * cal.sram_array_efficiency));
+  const auto sram_area = [&](double sram_bits, double mbit_per_mm2) {
+    return mm2(sram_bits / 1e6 / (mbit_per_mm2 * cal.sram_array_efficiency));
   };
   double bits = 0, stacked_bits = 0;
   for (const auto& level : chip.sram) {
@@ -111,9 +111,9 @@ core::Result<AreaBreakdown> estimate_area(const ChipSpec& chip, const tech::Proc
   const core::Area serdes = cal.serdes_lane_area * (links.base() / 2 / cal.serdes_lane_rate.base());
 
   if (chip.die_to_die && chip.dies > 1) {
-    const auto& tech = *multi_die.die_to_die;
-    a.die_to_die_edge = core::Length::from_base(chip.die_to_die->bandwidth.base() / tech.bandwidth_per_mm->base());
-    a.die_to_die = a.die_to_die_edge * *tech.phy_depth * static_cast<double>(chip.dies);
+    const auto& link = *multi_die.die_to_die;
+    a.die_to_die_edge = core::Length::from_base(chip.die_to_die->bandwidth.base() / link.bandwidth_per_mm->base());
+    a.die_to_die = a.die_to_die_edge * *link.phy_depth * static_cast<double>(chip.dies);
   }
 
   if (chip.stacked_dies) {

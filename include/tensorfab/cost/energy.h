@@ -5,9 +5,10 @@
 //   its vector work at half the node's FP32 MAC energy per operation,
 // both times the calibrated overhead (cost/power.h); its off-chip bytes at
 // the memory's energy per bit, plus the die crossings on their way; the
-// bytes it sends to other chips at the link energy per bit. The chip's idle power runs all the while. When the
-// power this asks for exceeds the TDP, the clock falls along the node's
-// V/f line and the ops bound by the arrays slow with it.
+// bytes it sends to other chips at the link energy per bit. The chip's idle
+// power runs all the while. When the power this asks for exceeds the TDP,
+// the clock falls along the node's V/f line and the ops bound by the arrays
+// slow with it.
 
 #include <map>
 #include <optional>
