@@ -266,6 +266,8 @@ std::string first_message(const core::Diagnostics& d) {
   return text;
 }
 
+std::string joined(const std::vector<std::string>& parts) { return fmt::format("{}", fmt::join(parts, "; ")); }
+
 // Memory files are named for the chip's memory type in lower case ("HBM3" -> hbm3).
 std::string memory_id(const hw::ChipSpec& chip) {
   std::string id = chip.memory.type;
@@ -352,7 +354,7 @@ core::Result<PhysicalReport> physical_of(PhysicalReport r, const cost::PhysicalC
     r.die_derived = true;
   } else {
     return core::bad_input(chip.id + " gives no die_area and its area cannot be derived (" +
-                               (r.unknown.empty() ? std::string("no process node") : fmt::format("{}", fmt::join(r.unknown, "; "))) +
+                               (r.unknown.empty() ? std::string("no process node") : joined(r.unknown)) +
                                "), so its dies cannot be placed or priced; give the area of its logic dies (all "
                                "together), e.g. die_area: 800 mm^2",
                            "die_area");
@@ -371,7 +373,7 @@ core::Result<PhysicalReport> physical_of(PhysicalReport r, const cost::PhysicalC
       r.stacked_die = r.stacked_die_is_footprint ? footprint : r.area->stacked->per_die;
     } else {
       return core::bad_input(chip.id + " gives no stacked_dies.die_area and it cannot be derived (" +
-                                 (r.unknown.empty() ? std::string("no stacked node") : fmt::format("{}", fmt::join(r.unknown, "; "))) +
+                                 (r.unknown.empty() ? std::string("no stacked node") : joined(r.unknown)) +
                                  "); give the area of the stacked dies (all together)",
                              "stacked_dies.die_area");
     }
@@ -538,8 +540,8 @@ nlohmann::ordered_json to_json(const PhysicalReport& r) {
     j["stacked_dies"] = {{"count", r.chip.stacked_dies->count},
                          {"area", optional(r.stacked_die)},
                          {"area_is_footprint", r.stacked_die_is_footprint},
-                         {"process_node", r.multi_die.stacked_node ? nlohmann::ordered_json(r.multi_die.stacked_node->id) : nullptr},
-                         {"bonding", r.multi_die.bonding ? nlohmann::ordered_json(r.multi_die.bonding->id) : nullptr},
+                         {"process_node", r.chip.stacked_dies->process_node},
+                         {"bonding", r.chip.stacked_dies->bonding},
                          {"holds", r.chip.stacked_dies->holds}};
   }
   j["die"]["derived"] = r.die_derived;

@@ -21,8 +21,8 @@ core::Result<Bill> bill(const BillInputs& in) {
   // Stacked dies: known good ones, each logic die bonded to them; a failed
   // bond scraps the stack. The stack is then what the package attaches.
   int64_t attached = in.dies;
-  std::optional<core::Money> stack_parts = b.die_cost ? std::optional(*b.die_cost * static_cast<double>(in.dies))
-                                                      : std::nullopt;
+  bool stack_known = b.die_cost.has_value();
+  core::Money stack_parts = stack_known ? *b.die_cost * static_cast<double>(in.dies) : core::Money{};
   if (in.stacked) {
     const auto& st = *in.stacked;
     attached = st.count;
@@ -48,11 +48,10 @@ core::Result<Bill> bill(const BillInputs& in) {
     } else {
       b.missing.push_back(st.bonding.name + ": cost per die bonded");
     }
-    if (stack_parts && b.stacked_die_cost && b.bonding_cost && b.bonding_yield) {
-      stack_parts = (*stack_parts + *b.stacked_die_cost * static_cast<double>(st.count) + *b.bonding_cost) /
+    stack_known = stack_known && b.stacked_die_cost && b.bonding_cost && b.bonding_yield;
+    if (stack_known) {
+      stack_parts = (stack_parts + *b.stacked_die_cost * static_cast<double>(st.count) + *b.bonding_cost) /
                     *b.bonding_yield;
-    } else {
-      stack_parts.reset();
     }
   }
 
@@ -73,9 +72,9 @@ core::Result<Bill> bill(const BillInputs& in) {
     b.missing.push_back(in.package.name + ": bonding yield");
   }
 
-  if (stack_parts && b.memory_cost && b.packaging_cost && b.assembly_yield) {
+  if (stack_known && b.memory_cost && b.packaging_cost && b.assembly_yield) {
     // A failed attachment scraps the whole part: good dies, stacks and package.
-    b.total = (*stack_parts + *b.memory_cost + *b.packaging_cost) / *b.assembly_yield;
+    b.total = (stack_parts + *b.memory_cost + *b.packaging_cost) / *b.assembly_yield;
   }
   return b;
 }

@@ -135,7 +135,8 @@ std::optional<StackedDiesSpec> read_stacked_dies(MapReader& top, const std::vect
   StackedDiesSpec s;
   s.count = r.required<int64_t>("count", "stacked dies in the package", Limits::between(1, 64)).value_or(1);
   s.process_node = r.required<std::string>("process_node", "their process node, e.g. tsmc-n6").value_or("");
-  s.bonding = r.required<std::string>("bonding", "a stacked interconnect in data/interconnects, e.g. soic").value_or("");
+  s.bonding =
+      r.required<std::string>("bonding", "a stacked interconnect in data/interconnects, e.g. soic").value_or("");
   s.die_area = r.optional<core::Area>("die_area", "area of all stacked dies together");
   s.bandwidth = r.optional<core::Bandwidth>("bandwidth", "across the bonds, per logic die, both directions");
   std::vector<std::string> known{std::string(kHoldsMemoryPhy), std::string(kHoldsLinks)};
@@ -151,9 +152,8 @@ std::optional<StackedDiesSpec> read_stacked_dies(MapReader& top, const std::vect
       const std::string key = fmt::format("holds[{}]", i);
       if (!item.is_scalar() || std::find(known.begin(), known.end(), item.text()) == known.end()) {
         std::vector<std::string> notes;
-        if (item.is_scalar()) {
-          if (auto near = core::closest_match(item.text(), known)) notes.push_back(fmt::format("did you mean '{}'?", *near));
-        }
+        auto near = item.is_scalar() ? core::closest_match(item.text(), known) : std::nullopt;
+        if (near) notes.push_back(fmt::format("did you mean '{}'?", *near));
         notes.push_back(fmt::format("each one of: {}", fmt::join(known, ", ")));
         r.error(item, key, "expected an SRAM level of this chip, memory_phy or links", std::move(notes));
       } else if (s.holds_item(item.text())) {

@@ -259,18 +259,21 @@ int run_show_physical(const config::Catalog& catalog, const std::string& id, con
   auto row = [&](std::string label, std::string value) { table.add_row({std::move(label), std::move(value)}); };
   row("logic dies", fmt::format("{} x {}{}", r.chip.dies, core::format(r.die), r.die_derived ? " (derived)" : ""));
   row("process node", r.node ? r.node->name : "no file for '" + r.chip.process_node + "'");
+  const auto name_or = [](const auto& file, const std::string& file_id) {
+    return file ? file->name : "no file for '" + file_id + "'";
+  };
   if (const auto& st = r.chip.stacked_dies) {
-    row("stacked dies", fmt::format("{} x {}{}, holding {}", st->count, r.stacked_die ? core::format(*r.stacked_die) : "?",
-                                    st->die_area                  ? ""
-                                    : r.stacked_die_is_footprint ? " (the footprint of the logic dies on it)"
-                                                                 : " (derived)",
-                                    fmt::join(st->holds, ", ")));
-    row("  process node", r.multi_die.stacked_node ? r.multi_die.stacked_node->name : "no file for '" + st->process_node + "'");
-    row("  bonded by", r.multi_die.bonding ? r.multi_die.bonding->name : "no file for '" + st->bonding + "'");
+    const std::string how = st->die_area                  ? ""
+                            : r.stacked_die_is_footprint ? " (the footprint of the logic dies on it)"
+                                                         : " (derived)";
+    row("stacked dies", fmt::format("{} x {}{}, holding {}", st->count,
+                                    r.stacked_die ? core::format(*r.stacked_die) : "?", how, fmt::join(st->holds, ", ")));
+    row("  process node", name_or(r.multi_die.stacked_node, st->process_node));
+    row("  bonded by", name_or(r.multi_die.bonding, st->bonding));
   }
   if (const auto& d2d = r.chip.die_to_die) {
     row("die-to-die", fmt::format("{} per die over {}", core::format(d2d->bandwidth),
-                                  r.multi_die.die_to_die ? r.multi_die.die_to_die->name : "no file for '" + d2d->interconnect + "'"));
+                                  name_or(r.multi_die.die_to_die, d2d->interconnect)));
   }
   row("package", r.package ? r.package->name : "no file for '" + r.chip.package + "'");
   row("memory", fmt::format("{} x {}", r.chip.memory.stacks, r.memory ? r.memory->name : r.chip.memory.type));
@@ -292,7 +295,8 @@ int run_show_physical(const config::Catalog& catalog, const std::string& id, con
     row("  SerDes", share(a.serdes));
     if (a.harvest > 1) row("  spare units", fmt::format("{:.1f}% more on the die than enabled", 100 * (a.harvest - 1)));
     if (a.die_to_die.base() > 0) {
-      row("  die-to-die PHYs", share(a.die_to_die) + fmt::format(", {:.1f} mm of edge", a.die_to_die_edge.base() * 1e3));
+      const double edge_mm = a.die_to_die_edge.base() * 1e3;
+      row("  die-to-die PHYs", share(a.die_to_die) + fmt::format(", {:.1f} mm of edge", edge_mm));
     }
     if (const auto& st = a.stacked) {
       row("derived stacked area, per die", core::format(st->per_die) + " for what it holds");
