@@ -272,6 +272,9 @@ core::Result<ChipSpec> read_chip(const config::Node& doc, const std::string& id)
   chip.host = read_link(links, "host", "link to the host CPU");
   links.finish();
   chip.die_to_die = read_die_to_die(top);
+  if (chip.die_to_die && chip.dies == 1) {
+    top.error(*top.node().find("die_to_die"), "die_to_die", "joins logic dies, and this chip has one (dies: 1)");
+  }
   chip.stacked_dies = read_stacked_dies(top, chip.sram);
 
   chip.tdp = top.required<core::Power>("tdp", "thermal design power").value_or(core::Power{});

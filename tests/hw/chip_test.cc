@@ -81,7 +81,7 @@ TEST(Chip, StackedDiesNameWhatTheyHold) {
   auto path = write_temp("tfab-stacked.yaml",
                          "preset: h100-sxm\n"
                          "stacked_dies: {count: 2, process_node: tsmc-n7, bonding: soic, holds: [l2, memory_phy]}\n"
-                         "die_to_die: {interconnect: ucie-advanced, bandwidth: 2 TB/s}\n");
+                         "dies: 2\ndie_to_die: {interconnect: ucie-advanced, bandwidth: 2 TB/s}\n");
   auto chip = load_chip(shipped(), path);
   ASSERT_TRUE(chip.ok()) << chip.errors().front().str();
   EXPECT_EQ(chip->stacked_dies->holds, (std::vector<std::string>{"l2", "memory_phy"}));
@@ -99,6 +99,12 @@ TEST(Chip, StackedDiesNameWhatTheyHold) {
   EXPECT_EQ(wrong.errors()[0].notes.front(), "did you mean 'l2'?");
   EXPECT_EQ(wrong.errors()[1].key_path, "stacked_dies.holds[2]");
   EXPECT_NE(wrong.errors()[1].message.find("listed twice"), std::string::npos);
+
+  auto lonely = write_temp("tfab-one-die.yaml",
+                           "preset: h100-sxm\ndie_to_die: {interconnect: ucie-advanced, bandwidth: 2 TB/s}\n");
+  auto one = load_chip(shipped(), lonely);
+  ASSERT_FALSE(one.ok());
+  EXPECT_EQ(one.errors().front().key_path, "die_to_die");
 }
 
 }  // namespace
