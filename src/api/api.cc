@@ -378,34 +378,30 @@ core::Result<PhysicalReport> physical_of(PhysicalReport r, const cost::PhysicalC
                              "stacked_dies.die_area");
     }
   }
-  const package::Layout base = stacked ? package::Layout{*r.stacked_die, stacked->count, chip.memory.stacks}
-                                       : package::Layout{r.die, chip.dies, chip.memory.stacks};
+  // The logic dies, with the edge their die-to-die PHYs need.
+  package::Layout logic{r.die, chip.dies, chip.memory.stacks};
+  if (chip.die_to_die && r.area && r.area->die_to_die_edge.base() > 0) {
+    logic.die_to_die = package::Layout::DieToDie{chip.die_to_die->bandwidth, r.area->die_to_die_edge};
+  }
+  const package::Layout base =
+      stacked ? package::Layout{*r.stacked_die, stacked->count, chip.memory.stacks} : logic;
   if (r.package) {
     r.fit = package::check_fit(base, *r.package, r.memory);
   } else {
-    // Without a package only the reticle can be checked.
-    r.fit = package::check_fit({base.die, base.dies, 0}, package::PackageTech{}, std::nullopt);
+    // Without a package only the reticle and the die edges can be checked.
+    auto alone = base;
+    alone.memory_stacks = 0;
+    r.fit = package::check_fit(alone, package::PackageTech{}, std::nullopt);
   }
   if (stacked) {
-    // The logic dies on top must each fit a reticle too.
-    const auto top = package::check_fit({r.die, chip.dies, 0}, package::PackageTech{}, std::nullopt);
+    // The logic dies on top must each fit a reticle, and their edges their links, too.
+    logic.memory_stacks = 0;
+    const auto top = package::check_fit(logic, package::PackageTech{}, std::nullopt);
     r.fit.broken.insert(r.fit.broken.end(), top.broken.begin(), top.broken.end());
     if (r.area && r.area->stacked && r.area->stacked->bonds && *r.area->stacked->bonds > r.die) {
       r.fit.broken.push_back(fmt::format("{} across the bonds needs {} of bonded area per logic die, more than its {}",
                                          core::format(*stacked->bandwidth), core::format(*r.area->stacked->bonds),
                                          core::format(r.die)));
-    }
-  }
-  if (chip.die_to_die && r.area && r.area->die_to_die_edge.base() > 0) {
-    // The die-to-die PHYs line the edges memory leaves: at most the two short sides.
-    const double die_mm2 = r.die.base() * 1e6;
-    const double long_side = std::min(package::kReticleLongMm, std::sqrt(2 * die_mm2));
-    const double free_edge = 2 * die_mm2 / long_side;
-    const double needed = r.area->die_to_die_edge.base() * 1e3;
-    if (needed > free_edge) {
-      r.fit.broken.push_back(fmt::format("{} of die-to-die links per die need {:.1f} mm of die edge; the edges "
-                                         "memory leaves offer at most {:.1f} mm",
-                                         core::format(chip.die_to_die->bandwidth), needed, free_edge));
     }
   }
   if (!r.fit.fits()) {

@@ -102,6 +102,19 @@ Fit check_fit(const Layout& layout, const PackageTech& package, const std::optio
                                      "into dies joined in the package",
                                      die, kReticleShortMm, kReticleLongMm, kReticleShortMm * kReticleLongMm));
   }
+  // The longest edge a die can have is the reticle's long side, and no
+  // more than twice its other side (aspect at most 2:1, an assumption), so
+  // the edges below are upper bounds.
+  const double long_side = std::min(kReticleLongMm, std::sqrt(2 * std::min(die, kReticleShortMm * kReticleLongMm)));
+  if (layout.die_to_die) {
+    // Die-to-die PHYs line the edges memory leaves: at most the two short sides.
+    const double free_edge = 2 * die / long_side, needed = mm(layout.die_to_die->edge);
+    if (needed > free_edge) {
+      fit.broken.push_back(fmt::format("{} of die-to-die links per die need {:.1f} mm of die edge; the edges "
+                                       "memory leaves offer at most {:.1f} mm",
+                                       core::format(layout.die_to_die->bandwidth), needed, free_edge));
+    }
+  }
   if (layout.memory_stacks == 0) return fit;
   if (!package.carries_memory) {
     fit.broken.push_back(fmt::format("{} carries no memory stacks beside the dies; {} are asked for", package.name,
@@ -115,10 +128,7 @@ Fit check_fit(const Layout& layout, const PackageTech& package, const std::optio
     fit.unchecked.push_back("shoreline: the memory stack's width is not known");
     return fit;
   }
-  // Shoreline: stacks line the die's memory edges. The longest edge a die
-  // can have is the reticle's long side, and no more than twice its other
-  // side (aspect at most 2:1, an assumption), so this is an upper bound.
-  const double long_side = std::min(kReticleLongMm, std::sqrt(2 * std::min(die, kReticleShortMm * kReticleLongMm)));
+  // Shoreline: stacks line the die's memory edges.
   fit.stacks_per_die_limit = static_cast<int64_t>(std::floor(layout.memory_edges * long_side / mm(*memory->width)));
   const int64_t per_die = (layout.memory_stacks + layout.dies - 1) / layout.dies;
   if (per_die > fit.stacks_per_die_limit) {

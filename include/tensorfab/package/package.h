@@ -82,6 +82,12 @@ struct Layout {
   int64_t dies = 1;
   int64_t memory_stacks = 0;
   int memory_edges = 2;        // die edges given to memory (the others carry I/O and die-to-die links)
+  // Each logic die's links to the others, and the edge their PHYs line.
+  struct DieToDie {
+    core::Bandwidth bandwidth;
+    core::Length edge;
+  };
+  std::optional<DieToDie> die_to_die = std::nullopt;
 };
 
 // Every limit the layout breaks, each a sentence saying which and by how
