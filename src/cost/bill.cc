@@ -13,7 +13,10 @@ core::Result<Bill> bill(const BillInputs& in) {
   if (node.wafer_price) b.die_cost_before_yield = *node.wafer_price / *dies;
   if (node.defects_per_cm2) {
     b.die_yield = tech::die_yield(in.die, *node.defects_per_cm2, tech::YieldModel::kNegativeBinomial, in.alpha);
-    if (node.wafer_price) b.die_cost = tech::known_good_die_cost(*node.wafer_price, *dies, *b.die_yield);
+    if (node.wafer_price) {
+      b.die_cost = tech::known_good_die_cost(*node.wafer_price, *dies, *b.die_yield);
+      if (!b.die_cost) b.missing.push_back(node.name + ": a good die (the yield is zero)");
+    }
   }
   if (!node.defects_per_cm2) b.missing.push_back(node.name + ": defect density");
   if (!node.wafer_price) b.missing.push_back(node.name + ": wafer price");
@@ -33,6 +36,7 @@ core::Result<Bill> bill(const BillInputs& in) {
           tech::die_yield(st.die, *st.node.defects_per_cm2, tech::YieldModel::kNegativeBinomial, in.alpha);
       if (st.node.wafer_price) {
         b.stacked_die_cost = tech::known_good_die_cost(*st.node.wafer_price, *stacked_dies, *b.stacked_die_yield);
+        if (!b.stacked_die_cost) b.missing.push_back(st.node.name + ": a good stacked die (the yield is zero)");
       }
     }
     if (!st.node.defects_per_cm2) b.missing.push_back(st.node.name + ": defect density");

@@ -46,8 +46,10 @@ double die_yield(core::Area die, double defects_per_cm2, YieldModel model, doubl
   return std::exp(-faults);
 }
 
-core::Money known_good_die_cost(core::Money wafer_price, double dies, double yield) {
-  return wafer_price / (dies * yield);
+std::optional<core::Money> known_good_die_cost(core::Money wafer_price, double dies, double yield) {
+  const double good = dies * yield;
+  if (!(good > 0)) return std::nullopt;
+  return wafer_price / good;
 }
 
 }  // namespace tfab::tech

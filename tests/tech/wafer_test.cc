@@ -26,7 +26,9 @@ TEST(Wafer, WorkedExample800mm2) {
 
   // A $20,000 wafer: 20000 / (58 x 0.449) = $768 per good die.
   const double yield = die_yield(800_mm2, 0.1, YieldModel::kPoisson);
-  EXPECT_NEAR(known_good_die_cost(20000_USD, 58, yield).base(), 768, 1);
+  EXPECT_NEAR(known_good_die_cost(20000_USD, 58, yield)->base(), 768, 1);
+  // D0 x A past ~745 underflows the Poisson yield: no good die, no cost (never infinity).
+  EXPECT_FALSE(known_good_die_cost(20000_USD, 58, die_yield(800_mm2, 410, YieldModel::kPoisson)).has_value());
 }
 
 TEST(Wafer, NegativeBinomialBetweenSeedsAndPoisson) {

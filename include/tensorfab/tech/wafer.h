@@ -4,6 +4,7 @@
 // ones in ../shared/reference/costmodel.csv; docs/cost-model.md derives
 // the worked example the tests check.
 
+#include <optional>
 #include <string_view>
 
 #include "tensorfab/core/result.h"
@@ -37,7 +38,8 @@ enum class YieldModel {
 
 [[nodiscard]] double die_yield(core::Area die, double defects_per_cm2, YieldModel model, double alpha = 3);
 
-// Wafer price / (dies per wafer x yield).
-[[nodiscard]] core::Money known_good_die_cost(core::Money wafer_price, double dies, double yield);
+// Wafer price / (dies per wafer x yield); nothing when no good die is to be
+// expected (a yield that underflows to zero, as exp(-D0 x A) does past ~745).
+[[nodiscard]] std::optional<core::Money> known_good_die_cost(core::Money wafer_price, double dies, double yield);
 
 }  // namespace tfab::tech
