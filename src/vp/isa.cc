@@ -1,0 +1,347 @@
+#include "tensorfab/vp/isa.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace tfab::vp {
+namespace {
+
+struct TypeInfo {
+  DataType type;
+  std::string_view name;
+  int bits;
+};
+// Names as in formats.h; an MX type stores its element's bits.
+constexpr std::array<TypeInfo, 16> kTypes{{
+    {DataType::kFP32, "fp32", 32},        {DataType::kFP16, "fp16", 16},
+    {DataType::kBF16, "bf16", 16},        {DataType::kE4M3, "fp8-e4m3", 8},
+    {DataType::kE5M2, "fp8-e5m2", 8},     {DataType::kE3M2, "fp6-e3m2", 6},
+    {DataType::kE2M3, "fp6-e2m3", 6},     {DataType::kE2M1, "fp4-e2m1", 4},
+    {DataType::kINT8, "int8", 8},         {DataType::kINT4, "int4", 4},
+    {DataType::kMXFP8E4M3, "mxfp8-e4m3", 8}, {DataType::kMXFP8E5M2, "mxfp8-e5m2", 8},
+    {DataType::kMXFP6E3M2, "mxfp6-e3m2", 6}, {DataType::kMXFP6E2M3, "mxfp6-e2m3", 6},
+    {DataType::kMXFP4, "mxfp4", 4},       {DataType::kMXINT8, "mxint8", 8},
+}};
+
+const TypeInfo& info(DataType t) { return kTypes[static_cast<size_t>(t)]; }
+
+using K = FieldKind;
+const FieldSpec kRound{"round", K::kRounding, false, 0};
+const FieldSpec kSeed{"seed", K::kInt, false, 0};
+
+std::vector<OpcodeSpec> make_opcodes() {
+  const std::vector<FieldSpec> binary{{"dst", K::kTensor}, {"a", K::kTensor}, {"b", K::kTensor},
+                                      {"rows", K::kInt},   {"cols", K::kInt}, {"bcast", K::kBroadcast, false, 0},
+                                      kRound,              kSeed};
+  const std::vector<FieldSpec> unary{{"dst", K::kTensor}, {"src", K::kTensor}, {"rows", K::kInt},
+                                     {"cols", K::kInt},   kRound,              kSeed};
+  const std::vector<FieldSpec> with_immediate{{"dst", K::kTensor}, {"src", K::kTensor}, {"rows", K::kInt},
+                                              {"cols", K::kInt},   {"imm", K::kFloat},  kRound, kSeed};
+  const std::vector<FieldSpec> jump{{"a", K::kRegister}, {"b", K::kRegister}, {"target", K::kLabel}};
+  const std::vector<FieldSpec> arithmetic{{"dst", K::kRegister}, {"a", K::kRegister}, {"b", K::kRegister}};
+  using E = Engine;
+  using O = Opcode;
+  return {
+      {O::kLi, "li", E::kScalar, "dst = imm", {{"dst", K::kRegister}, {"imm", K::kInt}}},
+      {O::kAddi, "addi", E::kScalar, "dst = src + imm", {{"dst", K::kRegister}, {"src", K::kRegister}, {"imm", K::kInt}}},
+      {O::kAdd, "add", E::kScalar, "dst = a + b", arithmetic},
+      {O::kMul, "mul", E::kScalar, "dst = a * b", arithmetic},
+      {O::kBlt, "blt", E::kScalar, "go to target if a < b", jump},
+      {O::kBne, "bne", E::kScalar, "go to target if a != b", jump},
+      {O::kJmp, "jmp", E::kScalar, "go to target", {{"target", K::kLabel}}},
+      {O::kBarrier, "barrier", E::kScalar, "wait for this core's engines, then for every core to reach barrier id",
+       {{"id", K::kInt}}},
+      {O::kHalt, "halt", E::kScalar, "end of this core's stream", {}},
+      {O::kDma, "dma", E::kDma, "copy rows x row_bytes bytes from src to dst, rows apart by the strides (0: row_bytes)",
+       {{"dst", K::kAddress},
+        {"src", K::kAddress},
+        {"rows", K::kInt},
+        {"row_bytes", K::kInt},
+        {"dst_stride", K::kInt, false, 0},
+        {"src_stride", K::kInt, false, 0},
+        {"queue", K::kInt, false, 0}}},
+      {O::kMatmul, "matmul", E::kTensor,
+       "dst[m x n] (+)= a[m x k] . b[n x k]^T, accumulated in dst's type; accumulate=1 adds to dst",
+       {{"dst", K::kTensor},
+        {"a", K::kTensor},
+        {"b", K::kTensor},
+        {"m", K::kInt},
+        {"n", K::kInt},
+        {"k", K::kInt},
+        {"accumulate", K::kInt, false, 0},
+        {"a_scales", K::kAddress, false, 0},
+        {"b_scales", K::kAddress, false, 0}}},
+      {O::kVadd, "vadd", E::kVector, "dst = a + b", binary},
+      {O::kVsub, "vsub", E::kVector, "dst = a - b", binary},
+      {O::kVmul, "vmul", E::kVector, "dst = a * b", binary},
+      {O::kVmax, "vmax", E::kVector, "dst = max(a, b)", binary},
+      {O::kVexp, "vexp", E::kVector, "dst = exp(src)", unary},
+      {O::kVrsqrt, "vrsqrt", E::kVector, "dst = 1 / sqrt(src)", unary},
+      {O::kVrecip, "vrecip", E::kVector, "dst = 1 / src", unary},
+      {O::kVsilu, "vsilu", E::kVector, "dst = src / (1 + exp(-src))", unary},
+      {O::kVgelu, "vgelu", E::kVector, "dst = GELU(src), tanh form", unary},
+      {O::kVmuls, "vmuls", E::kVector, "dst = src * imm", with_immediate},
+      {O::kVadds, "vadds", E::kVector, "dst = src + imm", with_immediate},
+      {O::kVrsum, "vrsum", E::kVector, "dst[rows x 1] = sum of each row of src", unary},
+      {O::kVrmax, "vrmax", E::kVector, "dst[rows x 1] = max of each row of src", unary},
+      {O::kVcast, "vcast", E::kVector, "dst = src in dst's type; MX and INT types read or write their scales",
+       {{"dst", K::kTensor},
+        {"src", K::kTensor},
+        {"rows", K::kInt},
+        {"cols", K::kInt},
+        {"dst_scales", K::kAddress, false, 0},
+        {"src_scales", K::kAddress, false, 0},
+        kRound,
+        kSeed}},
+  };
+}
+
+}  // namespace
+
+std::string_view name(DataType t) { return info(t).name; }
+
+std::optional<DataType> parse_data_type(std::string_view text) {
+  for (const TypeInfo& t : kTypes) {
+    if (t.name == text) return t.type;
+  }
+  return std::nullopt;
+}
+
+std::span<const std::string> data_type_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const TypeInfo& t : kTypes) out.emplace_back(t.name);
+    return out;
+  }();
+  return names;
+}
+
+int storage_bits(DataType t) { return info(t).bits; }
+bool is_mx(DataType t) { return t >= DataType::kMXFP8E4M3; }
+bool is_int(DataType t) { return t == DataType::kINT8 || t == DataType::kINT4; }
+int64_t row_bytes(DataType t, int64_t count) { return (count * storage_bits(t) + 7) / 8; }
+
+std::string_view name(Engine e) {
+  constexpr std::array<std::string_view, 4> kNames{"scalar", "dma", "tensor", "vector"};
+  return kNames[static_cast<size_t>(e)];
+}
+
+std::span<const OpcodeSpec> opcodes() {
+  static const std::vector<OpcodeSpec> table = make_opcodes();
+  return table;
+}
+
+const OpcodeSpec& spec(Opcode op) { return opcodes()[static_cast<size_t>(op)]; }
+
+std::optional<Opcode> parse_opcode(std::string_view mnemonic) {
+  for (const OpcodeSpec& s : opcodes()) {
+    if (s.mnemonic == mnemonic) return s.op;
+  }
+  return std::nullopt;
+}
+
+core::Result<Machine> machine_for(const hw::ChipSpec& chip) {
+  // The per-core level: the one with the most instances (ties: the larger),
+  // as the tile tier's workers.
+  const hw::SramLevel* level = nullptr;
+  for (const auto& l : chip.sram) {
+    if (l.instances > 1 && (level == nullptr || l.instances > level->instances ||
+                            (l.instances == level->instances && l.capacity > level->capacity))) {
+      level = &l;
+    }
+  }
+  if (level == nullptr) {
+    return core::bad_input(fmt::format("chip '{}' describes no per-core SRAM (an sram level with more than one "
+                                       "instance), so it has no cores to program",
+                                       chip.id),
+                           "sram");
+  }
+  Machine m;
+  m.chip = chip.id;
+  m.cores = level->instances;
+  m.sram = level->capacity;
+  m.hbm = chip.memory.capacity();
+  return m;
+}
+
+// ---- Checks ---------------------------------------------------------------
+
+namespace {
+
+class Checker {
+ public:
+  Checker(const std::string& file, const Machine* machine) : file_(file), machine_(machine) {}
+
+  void instruction(const CoreProgram& core, size_t index) {
+    const Instruction& ins = core.code[index];
+    const OpcodeSpec& s = spec(ins.op);
+    core_ = core.core, index_ = index, ins_ = &ins, spec_ = &s;
+    for (size_t f = 0; f < s.fields.size(); ++f) {
+      const FieldSpec& field = s.fields[f];
+      const Value& v = ins.args[f];
+      if (field.kind == FieldKind::kInt && field.name != "imm") {
+        const bool positive = field.name == "rows" || field.name == "cols" || field.name == "row_bytes" ||
+                              field.name == "m" || field.name == "n" || field.name == "k";
+        if (positive ? v.i <= 0 : v.i < 0) {
+          error(field.name, fmt::format("expected {} integer, got {}", positive ? "a positive" : "a non-negative", v.i));
+        }
+      }
+      if ((field.kind == FieldKind::kAddress || field.kind == FieldKind::kTensor) && v.address.core != Address::kOwnCore) {
+        if (ins.op != Opcode::kDma) error(field.name, "only DMA reaches another core's SRAM");
+        if (machine_ != nullptr && v.address.core >= machine_->cores) {
+          error(field.name, fmt::format("core {} does not exist: {} has {} cores", v.address.core, machine_->chip,
+                                        machine_->cores));
+        }
+      }
+      const bool addressed = field.kind == FieldKind::kAddress || field.kind == FieldKind::kTensor;
+      if (addressed && ins.op != Opcode::kDma && v.address.space != Space::kSram) {
+        error(field.name, fmt::format("{} reads and writes SRAM only (move data with dma)", s.mnemonic));
+      }
+    }
+    if (ins.sync.count < 1) error("wait", fmt::format("expected a count of at least 1, got {}", ins.sync.count));
+    switch (s.engine) {
+      case Engine::kDma: dma(); break;
+      case Engine::kTensor: matmul(); break;
+      case Engine::kVector: vector(); break;
+      case Engine::kScalar: {
+        if (ins.sync.wait != kNoSemaphore || ins.sync.signal != kNoSemaphore) {
+          error("wait", "scalar instructions take no wait= or signal= (the engines do)");
+        }
+        break;
+      }
+    }
+  }
+
+  core::Diagnostics take() { return std::move(errors_); }
+
+ private:
+  int64_t i(std::string_view field) const { return field_value(field).i; }
+  const Value& field_value(std::string_view field) const {
+    for (size_t f = 0; f < spec_->fields.size(); ++f) {
+      if (spec_->fields[f].name == field) return ins_->args[f];
+    }
+    return ins_->args[0];  // not reached: callers name fields of their own opcode
+  }
+
+  void error(std::string_view field, std::string message) {
+    core::Diagnostic d = core::bad_input(std::move(message), fmt::format("{}.{}", spec_->mnemonic, field));
+    d.location = {file_, ins_->line, 0};
+    if (ins_->line == 0) d.notes.push_back(fmt::format("core {}, instruction {}", core_, index_));
+    errors_.push_back(std::move(d));
+  }
+
+  // An operand of `bytes` bytes at an immediate address must lie inside
+  // its memory; a register-based one is checked when it runs.
+  void within(std::string_view field, const Address& a, int64_t bytes) {
+    if (machine_ == nullptr || a.reg != Address::kNoRegister) return;
+    const bool sram = a.space == Space::kSram;
+    const double size = sram ? machine_->sram.base() : machine_->hbm.base();
+    if (a.offset < 0 || static_cast<double>(a.offset + bytes) > size) {
+      error(field, fmt::format("{} bytes at {:#x} pass the end of {} ({} bytes{})", bytes, a.offset,
+                               sram ? "the core's SRAM" : "HBM", static_cast<int64_t>(size),
+                               sram ? fmt::format(" per core on {}", machine_->chip) : ""));
+    }
+  }
+
+  void dma() {
+    const int64_t rows = i("rows"), width = i("row_bytes");
+    if (i("queue") >= kDmaQueues) error("queue", fmt::format("expected a queue from 0 to {}", kDmaQueues - 1));
+    for (std::string_view side : {"dst", "src"}) {
+      const std::string stride_name = fmt::format("{}_stride", side);
+      const int64_t stride = i(stride_name) == 0 ? width : i(stride_name);
+      if (stride < width) {
+        error(stride_name, fmt::format("a stride of {} would overlap rows of {} bytes", stride, width));
+      }
+      if (rows > 0 && width > 0) within(side, field_value(side).address, (rows - 1) * stride + width);
+    }
+  }
+
+  // Scales of an MX or INT operand: required exactly when the type has them.
+  void scales(std::string_view field, std::string_view operand, DataType type, int64_t rows, int64_t cols) {
+    const Value& v = field_value(field);
+    const bool wanted = is_mx(type) || is_int(type);
+    const bool given = v.given;
+    if (wanted && !given) error(field, fmt::format("{} is {}: give its scales", operand, name(type)));
+    if (!wanted && given) error(field, fmt::format("{} is {}, which has no scales", operand, name(type)));
+    if (wanted && given && rows > 0 && cols > 0) {
+      within(field, v.address, rows * (is_mx(type) ? (cols + 31) / 32 : 4));
+    }
+  }
+
+  void tensor(std::string_view field, int64_t rows, int64_t cols) {
+    const Value& v = field_value(field);
+    if (rows > 0 && cols > 0) within(field, v.address, rows * row_bytes(v.type, cols));
+  }
+
+  void matmul() {
+    const int64_t m = i("m"), n = i("n"), k = i("k");
+    const DataType acc = field_value("dst").type;
+    if (acc != DataType::kFP32 && acc != DataType::kFP16 && acc != DataType::kBF16) {
+      error("dst", fmt::format("the accumulator must be fp32, fp16 or bf16, got {}", name(acc)));
+    }
+    if (i("accumulate") > 1) error("accumulate", "expected 0 or 1");
+    tensor("dst", m, n);
+    tensor("a", m, k);
+    tensor("b", n, k);
+    scales("a_scales", "a", field_value("a").type, m, k);
+    scales("b_scales", "b", field_value("b").type, n, k);
+  }
+
+  void vector() {
+    const int64_t rows = i("rows"), cols = i("cols");
+    const Opcode op = ins_->op;
+    if (op == Opcode::kVcast) {
+      tensor("dst", rows, cols);
+      tensor("src", rows, cols);
+      scales("dst_scales", "dst", field_value("dst").type, rows, cols);
+      scales("src_scales", "src", field_value("src").type, rows, cols);
+      return;
+    }
+    for (const FieldSpec& f : spec_->fields) {
+      if (f.kind != FieldKind::kTensor) continue;
+      const DataType t = field_value(f.name).type;
+      if (is_mx(t) || is_int(t)) {
+        error(f.name, fmt::format("{} holds scaled values; convert it with vcast first", name(t)));
+      }
+    }
+    const bool reduces = op == Opcode::kVrsum || op == Opcode::kVrmax;
+    tensor("dst", rows, reduces ? 1 : cols);
+    if (op >= Opcode::kVadd && op <= Opcode::kVmax) {
+      tensor("a", rows, cols);
+      const int64_t bcast = i("bcast");
+      tensor("b", bcast == 1 ? 1 : rows, bcast == 2 ? 1 : cols);
+    } else {
+      tensor("src", rows, cols);
+    }
+  }
+
+  const std::string& file_;
+  const Machine* machine_;
+  int core_ = 0;
+  size_t index_ = 0;
+  const Instruction* ins_ = nullptr;
+  const OpcodeSpec* spec_ = nullptr;
+  core::Diagnostics errors_;
+};
+
+}  // namespace
+
+core::Diagnostics check(const Program& program, const std::string& file, const Machine* machine) {
+  Checker checker(file, machine);
+  core::Diagnostics errors;
+  for (const CoreProgram& core : program.cores) {
+    if (machine != nullptr && core.core >= machine->cores) {
+      core::Diagnostic d = core::bad_input(
+          fmt::format("core {} does not exist: {} has {} cores", core.core, machine->chip, machine->cores), ".core");
+      d.location = {file, core.line, 0};
+      errors.push_back(std::move(d));
+    }
+    for (size_t index = 0; index < core.code.size(); ++index) checker.instruction(core, index);
+  }
+  core::Diagnostics found = checker.take();
+  errors.insert(errors.end(), found.begin(), found.end());
+  return errors;
+}
+
+}  // namespace tfab::vp
