@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cctype>
 #include <filesystem>
+#include <fstream>
 
 #include "tensorfab/config/reader.h"
 #include "tensorfab/core/parallel.h"
@@ -895,6 +896,41 @@ nlohmann::ordered_json to_json(const PhysicalValidation& v) {
   }
   return {{"tool", report::tool_info()}, {"checks", checks}, {"skipped", v.skipped},
           {"within_bounds", v.within_bounds()}};
+}
+
+core::Result<vp::Program> load_program(const config::Catalog& catalog, const ProgramRequest& request) {
+  std::optional<vp::Machine> machine;
+  if (!request.chip.empty()) {
+    auto chip = hw::load_chip(catalog, request.chip);
+    if (!chip) return chip.errors();
+    auto made = vp::machine_for(*chip);
+    if (!made) return made.errors();
+    machine = *made;
+  }
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  core::Diagnostic unreadable = core::bad_input("no such file");
+  unreadable.location.file = request.path;
+  if (!fs::exists(request.path, ec)) {
+    unreadable.code = core::ErrorCode::kNotFound;
+    return unreadable;
+  }
+  if (fs::is_directory(request.path, ec)) {
+    unreadable.message = "is a directory, expected a program";
+    return unreadable;
+  }
+  std::ifstream in(request.path, std::ios::binary);
+  const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (!in && !in.eof()) {
+    unreadable.message = "cannot be read";
+    return unreadable;
+  }
+  const vp::Machine* on = machine ? &*machine : nullptr;
+  if (bytes.starts_with("TFVP")) {
+    const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+    return vp::decode(std::span(data, bytes.size()), request.path, on);
+  }
+  return vp::assemble(bytes, request.path, on);
 }
 
 }  // namespace tfab::api

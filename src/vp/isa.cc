@@ -146,16 +146,14 @@ core::Result<Machine> machine_for(const hw::ChipSpec& chip) {
   // as the tile tier's workers.
   const hw::SramLevel* level = nullptr;
   for (const auto& l : chip.sram) {
-    if (l.instances > 1 && (level == nullptr || l.instances > level->instances ||
-                            (l.instances == level->instances && l.capacity > level->capacity))) {
+    if (level == nullptr || l.instances > level->instances ||
+        (l.instances == level->instances && l.capacity > level->capacity)) {
       level = &l;
     }
   }
   if (level == nullptr) {
-    return core::bad_input(fmt::format("chip '{}' describes no per-core SRAM (an sram level with more than one "
-                                       "instance), so it has no cores to program",
-                                       chip.id),
-                           "sram");
+    return core::bad_input(
+        fmt::format("chip '{}' describes no SRAM, so its cores have no scratchpad to program", chip.id), "sram");
   }
   Machine m;
   m.chip = chip.id;

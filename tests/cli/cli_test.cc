@@ -99,8 +99,13 @@ std::vector<BadInput> bad_inputs() {
                          "    measured_tokens_per_s: 10\n    source: here\n");
   auto duplicate = write("dup.yaml", "preset: h100-sxm\ntdp: 700 W\ntdp: 800 W\n");
   auto bad_preset = write("pre.yaml", "preset: h100-sx\n");
+  auto assembly = write("typo.s", ".core 0\n    dma dst=sram:0x0 src=hbm:0x0 rows=4 row_byts=64\n");
+  auto image = write("damaged.bin", std::string("TFVP\x01\x00\x01\x00", 8));
   const std::string model = " --model llama-3.1-8b";
   return {
+      {"assembly_key_typo", "vp asm " + assembly.string() + " -o " + chip_dir + "/typo.bin",
+       "typo.s:2:41: dma.row_byts: dma takes no 'row_byts' (did you mean 'row_bytes'?)"},
+      {"damaged_image", "vp disasm " + image.string(), "damaged.bin: not a tensorfab program image"},
       {"duplicate_key", "check " + duplicate.string(), "dup.yaml:3:1: duplicate key 'tdp'"},
       {"unknown_preset", "check " + bad_preset.string(), "pre.yaml:1:9: preset: unknown chip 'h100-sx' (did you mean 'h100-sxm'?"},
       {"missing_file", "check " + chip_dir + "/nowhere.yaml", "nowhere.yaml: no such file"},
@@ -163,6 +168,25 @@ std::vector<BadInput> bad_inputs() {
 INSTANTIATE_TEST_SUITE_P(Cli, BadInputTest, ::testing::ValuesIn(bad_inputs()),
                          [](const auto& test) { return test.param.name; });
 
+TEST(Cli, AssemblesAndDisassemblesPrograms) {
+  auto text = write("copy.s", "# copy 4 rows\n.core 1\nloop: dma dst=sram:r1 src=hbm:0x1000 rows=4 row_bytes=64 signal=s0\n"
+                              "    addi dst=r1 src=r1 imm=256\n    blt a=r1 b=r2 target=loop\n");
+  const auto image = scratch() / "copy.bin";
+  Outcome made = tensorfab("vp asm " + text.string() + " -o " + image.string() + " --chip seed-2nm");
+  EXPECT_EQ(made.code, 0) << made.err;
+  EXPECT_NE(made.out.find("3 instructions on 1 core"), std::string::npos) << made.out;
+  Outcome shown = tensorfab("vp disasm " + image.string());
+  EXPECT_EQ(shown.code, 0) << shown.err;
+  EXPECT_EQ(shown.out, ".core 1\nL0:\n    dma dst=sram:r1 src=hbm:0x1000 rows=4 row_bytes=64 signal=s0\n"
+                       "    addi dst=r1 src=r1 imm=256\n    blt a=r1 b=r2 target=L0\n");
+  // The seed has 32 cores; core 40 is refused.
+  auto far = write("far.s", ".core 40\n    halt\n");
+  Outcome refused = tensorfab("vp disasm " + far.string() + " --chip seed-2nm");
+  EXPECT_EQ(refused.code, 2);
+  EXPECT_NE(refused.err.find("far.s:1: .core: core 40 does not exist: seed-2nm has 32 cores"), std::string::npos)
+      << refused.err;
+}
+
 TEST(Cli, ReportsAllErrorsOfAFileAtOnce) {
   auto many = write("many.yaml", "preset: h100-sxm\ntdp: 700\nvector:\n  fp32: -1 TFLOPS\nmemory:\n  stakcs: 2\n");
   Outcome r = tensorfab("check " + many.string());
@@ -171,7 +195,7 @@ TEST(Cli, ReportsAllErrorsOfAFileAtOnce) {
 }
 
 TEST(Cli, HelpOnEverySubcommand) {
-  for (std::string sub : {"", "study ", "eval ", "check ", "list "}) {
+  for (std::string sub : {"", "study ", "eval ", "check ", "list ", "vp ", "vp asm "}) {
     Outcome r = tensorfab(sub + "--help");
     EXPECT_EQ(r.code, 0) << sub;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << sub << r.out;

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "tensorfab/api/api.h"
@@ -420,6 +421,28 @@ int run_validate(const config::Catalog& catalog, const std::vector<std::string>&
   return ok ? kOk : kRunFailed;
 }
 
+// `vp asm` writes the image when given a path; `vp disasm` prints the text.
+int run_vp(const config::Catalog& catalog, const api::ProgramRequest& request, const std::string& image_path) {
+  auto program = api::load_program(catalog, request);
+  if (!program) return report_errors(program.errors());
+  if (image_path.empty()) {
+    std::cout << vp::disassemble(*program);
+    return kOk;
+  }
+  const std::vector<uint8_t> image = vp::encode(*program);
+  std::ofstream out(image_path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(image.data()), static_cast<std::streamsize>(image.size()));
+  if (!out) {
+    std::cerr << fmt::format("error: {}: cannot be written\n", image_path);
+    return kRunFailed;
+  }
+  size_t instructions = 0;
+  for (const auto& core : program->cores) instructions += core.code.size();
+  std::cout << fmt::format("{}: {} instructions on {} core{}, {} bytes\n", image_path, instructions,
+                           program->cores.size(), program->cores.size() == 1 ? "" : "s", image.size());
+  return kOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -527,6 +550,19 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"chips", "models", "scenarios", "nodes", "packages", "memories", "datacenters"}));
 
+  auto* vp_cmd = app.add_subcommand("vp", "Virtual prototype: assemble and disassemble programs (docs/isa.md)");
+  vp_cmd->require_subcommand(1);
+  api::ProgramRequest program;
+  std::string image_path;
+  auto* asm_cmd = vp_cmd->add_subcommand("asm", "Assemble a program into a binary image");
+  asm_cmd->add_option("file", program.path, "Assembly text")->required();
+  asm_cmd->add_option("-o,--output", image_path, "Binary image to write")->required();
+  auto* disasm_cmd = vp_cmd->add_subcommand("disasm", "Print a binary image (or assembly text) as canonical assembly");
+  disasm_cmd->add_option("file", program.path, "Binary image or assembly text")->required();
+  for (auto* cmd : {asm_cmd, disasm_cmd}) {
+    cmd->add_option("--chip", program.chip, "Check addresses and cores against this chip (id or YAML path)");
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -544,6 +580,7 @@ int main(int argc, char** argv) {
   tbb::global_control thread_cap(tbb::global_control::max_allowed_parallelism, parallelism);
 
   const config::Catalog catalog(data_dir(data_flag));
+  if (*vp_cmd) return run_vp(catalog, program, *asm_cmd ? image_path : std::string{});
   if (*study_cmd) {
     study.overrides = set_overrides();
     study.tier = study_tier.value();

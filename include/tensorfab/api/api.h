@@ -19,6 +19,7 @@
 #include "tensorfab/perf/serving.h"
 #include "tensorfab/tech/process.h"
 #include "tensorfab/tech/wafer.h"
+#include "tensorfab/vp/isa.h"
 #include "tensorfab/workload/training.h"
 
 namespace tfab::api {
@@ -195,5 +196,15 @@ struct NodeReport {
 // from its content unless `kind` is given. Returns every problem found.
 [[nodiscard]] core::Diagnostics check(const config::Catalog& catalog, const std::vector<std::string>& files,
                                       std::optional<std::string> kind = std::nullopt);
+
+// ---- Virtual prototype -------------------------------------------------------
+
+// A program from assembly text or a binary image (told apart by the image's
+// "TFVP" start), checked against the machine of `chip` when one is named.
+struct ProgramRequest {
+  std::string path;
+  std::string chip;  // id or path; empty: no machine, so addresses are not bounded
+};
+[[nodiscard]] core::Result<vp::Program> load_program(const config::Catalog& catalog, const ProgramRequest& request);
 
 }  // namespace tfab::api
