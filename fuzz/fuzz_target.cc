@@ -97,6 +97,18 @@ std::optional<Finding> evaluate(Kind kind, const std::string& file) {
       request.datacenter = file;
       return check_outcome(api::eval(shipped, request), eval_json);
     }
+    case Kind::kProgram: {
+      // Text and binary forms hold the same program both ways round.
+      auto program = api::load_program(shipped, {file, "seed-2nm"});
+      if (!program) return std::nullopt;
+      auto again = vp::assemble(vp::disassemble(*program), "disassembly.s");
+      if (!again) return Finding{"its disassembly does not assemble: " + again.errors().front().str()};
+      const std::vector<uint8_t> image = vp::encode(*program);
+      if (vp::encode(*again) != image) return Finding{"its disassembly assembles to another program"};
+      auto decoded = vp::decode(image, "image.bin");
+      if (!decoded || vp::encode(*decoded) != image) return Finding{"its binary image does not decode to it"};
+      return std::nullopt;
+    }
     case Kind::kPackage:
     case Kind::kMemory:
     case Kind::kInterconnect:
@@ -113,7 +125,7 @@ const std::vector<KindName>& kinds() {
       {Kind::kScenario, "scenario", "scenarios"}, {Kind::kValidation, "validation", "validation"},
       {Kind::kNode, "node", "nodes"},           {Kind::kPackage, "package", "packages"},
       {Kind::kMemory, "memory", "memories"},    {Kind::kInterconnect, "interconnect", "interconnects"},
-      {Kind::kDatacenter, "datacenter", "datacenters"},
+      {Kind::kDatacenter, "datacenter", "datacenters"}, {Kind::kProgram, "program", "programs"},
   };
   return all;
 }
@@ -140,9 +152,10 @@ std::optional<Finding> non_finite(const nlohmann::ordered_json& j, const std::st
 }
 
 std::optional<Finding> run_one(Kind kind, std::string_view bytes) {
-  const std::string file = write_input(bytes, kind == Kind::kModel ? ".json" : ".yaml");
-  // Read as `tensorfab check --as KIND` reads it; a validation file is read by running it.
-  if (kind != Kind::kValidation) {
+  const std::string file = write_input(bytes, kind == Kind::kModel ? ".json" : kind == Kind::kProgram ? ".s" : ".yaml");
+  // Read as `tensorfab check --as KIND` reads it; a validation file is read
+  // by running it, a program by `tensorfab vp disasm`.
+  if (kind != Kind::kValidation && kind != Kind::kProgram) {
     const auto& named = *std::find_if(kinds().begin(), kinds().end(), [&](const auto& k) { return k.kind == kind; });
     if (!api::check(catalog(), {file}, std::string(named.name)).empty()) return std::nullopt;
   }

@@ -13,7 +13,7 @@
 
 namespace tfab::fuzz {
 
-enum class Kind { kChip, kModel, kScenario, kValidation, kNode, kPackage, kMemory, kInterconnect, kDatacenter };
+enum class Kind { kChip, kModel, kScenario, kValidation, kNode, kPackage, kMemory, kInterconnect, kDatacenter, kProgram };
 
 // Every kind with its name ("chip", "model", ...: the harness and corpus
 // folder names, and the kind `tensorfab check --as` takes) and the data/
@@ -36,7 +36,7 @@ struct Finding {
 // a user's file would be), and when it reads without error evaluates what it
 // describes against shipped data: a chip serves a small model, a model is
 // served by H100, a scenario is evaluated, a validation file is run, a node
-// prices a die. Every number in the JSON of the outcome must be finite.
+// prices a die, a program survives its text and binary round trips. Every number in the JSON of the outcome must be finite.
 [[nodiscard]] std::optional<Finding> run_one(Kind kind, std::string_view bytes);
 
 // The first number in `j` that is not finite, named by its JSON pointer.
