@@ -142,10 +142,11 @@ ScaledInts quantize_ints(std::span<const double> x, int bits, int64_t group, Rou
   q.bits = std::clamp(bits, 2, 8);
   const auto size = static_cast<int64_t>(x.size());
   q.group = group > 0 ? group : size;
+  const int64_t step = std::max<int64_t>(q.group, 1);
   const double top = std::ldexp(1.0, q.bits - 1) - 1, bottom = -top - 1;
   q.values.reserve(x.size());
-  for (int64_t start = 0; start < size; start += std::max<int64_t>(q.group, 1)) {
-    const int64_t end = std::min(size, start + std::max<int64_t>(q.group, 1));
+  for (int64_t start = 0; start < size; start += step) {
+    const int64_t end = std::min(size, start + step);
     double amax = 0;
     for (int64_t i = start; i < end; ++i) {
       if (std::isfinite(x[static_cast<size_t>(i)])) amax = std::max(amax, std::fabs(x[static_cast<size_t>(i)]));

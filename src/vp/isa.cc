@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace tfab::vp {
 namespace {
@@ -120,7 +121,6 @@ std::span<const std::string> data_type_names() {
 int storage_bits(DataType t) { return info(t).bits; }
 bool is_mx(DataType t) { return t >= DataType::kMXFP8E4M3; }
 bool is_int(DataType t) { return t == DataType::kINT8 || t == DataType::kINT4; }
-int64_t row_bytes(DataType t, int64_t count) { return (count * storage_bits(t) + 7) / 8; }
 
 std::string_view name(Engine e) {
   constexpr std::array<std::string_view, 4> kNames{"scalar", "dma", "tensor", "vector"};
@@ -166,6 +166,8 @@ core::Result<Machine> machine_for(const hw::ChipSpec& chip) {
 // ---- Checks ---------------------------------------------------------------
 
 namespace {
+
+double real(int64_t n) { return static_cast<double>(n); }
 
 class Checker {
  public:
@@ -230,13 +232,14 @@ class Checker {
   }
 
   // An operand of `bytes` bytes at an immediate address must lie inside
-  // its memory; a register-based one is checked when it runs.
-  void within(std::string_view field, const Address& a, int64_t bytes) {
+  // its memory; a register-based one is checked when it runs. Sizes are
+  // doubles: fields of any int64 value must not overflow here.
+  void within(std::string_view field, const Address& a, double bytes) {
     if (machine_ == nullptr || a.reg != Address::kNoRegister) return;
     const bool sram = a.space == Space::kSram;
     const double size = sram ? machine_->sram.base() : machine_->hbm.base();
-    if (a.offset < 0 || static_cast<double>(a.offset + bytes) > size) {
-      error(field, fmt::format("{} bytes at {:#x} pass the end of {} ({} bytes{})", bytes, a.offset,
+    if (a.offset < 0 || static_cast<double>(a.offset) + bytes > size) {
+      error(field, fmt::format("{:.0f} bytes at {:#x} pass the end of {} ({} bytes{})", bytes, a.offset,
                                sram ? "the core's SRAM" : "HBM", static_cast<int64_t>(size),
                                sram ? fmt::format(" per core on {}", machine_->chip) : ""));
     }
@@ -251,7 +254,9 @@ class Checker {
       if (stride < width) {
         error(stride_name, fmt::format("a stride of {} would overlap rows of {} bytes", stride, width));
       }
-      if (rows > 0 && width > 0) within(side, field_value(side).address, (rows - 1) * stride + width);
+      if (rows > 0 && width > 0) {
+        within(side, field_value(side).address, real(rows - 1) * real(stride) + real(width));
+      }
     }
   }
 
@@ -263,13 +268,13 @@ class Checker {
     if (wanted && !given) error(field, fmt::format("{} is {}: give its scales", operand, name(type)));
     if (!wanted && given) error(field, fmt::format("{} is {}, which has no scales", operand, name(type)));
     if (wanted && given && rows > 0 && cols > 0) {
-      within(field, v.address, rows * (is_mx(type) ? (cols + 31) / 32 : 4));
+      within(field, v.address, real(rows) * (is_mx(type) ? std::ceil(real(cols) / 32) : 4));
     }
   }
 
   void tensor(std::string_view field, int64_t rows, int64_t cols) {
     const Value& v = field_value(field);
-    if (rows > 0 && cols > 0) within(field, v.address, rows * row_bytes(v.type, cols));
+    if (rows > 0 && cols > 0) within(field, v.address, real(rows) * std::ceil(real(cols) * storage_bits(v.type) / 8));
   }
 
   void matmul() {

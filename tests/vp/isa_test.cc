@@ -127,6 +127,7 @@ loop:
     li dst=r1 imm=1 signal=s0
     vexp dst=sram:0x0:fp32 src=hbm:0x0:fp32 rows=1 cols=1
     dma dst=sram:0x0 src=hbm:0x0 rows=2 row_bytes=64 src_stride=32
+    dma dst=sram:0x0 src=hbm:0x0 rows=9223372036854775807 row_bytes=4096
 )";
   auto wrong = assemble(kWrongUse, "wrong.s", &seed);
   ASSERT_FALSE(wrong.ok());
@@ -140,6 +141,7 @@ loop:
   EXPECT_TRUE(has("wrong.s:4: li.wait: scalar instructions take no wait= or signal="));
   EXPECT_TRUE(has("wrong.s:5: vexp.src: vexp reads and writes SRAM only"));
   EXPECT_TRUE(has("wrong.s:6: dma.src_stride: a stride of 32 would overlap rows of 64 bytes"));
+  EXPECT_TRUE(has("wrong.s:7: dma.dst: 37778931862957161709568 bytes at 0x0 pass the end of the core's SRAM"));
 }
 
 TEST(Isa, DamagedImagesAreRefusedNotTrusted) {

@@ -37,8 +37,6 @@ enum class DataType : uint8_t {
 [[nodiscard]] int storage_bits(DataType t);
 [[nodiscard]] bool is_mx(DataType t);
 [[nodiscard]] bool is_int(DataType t);
-// Bytes that `count` elements of a row take.
-[[nodiscard]] int64_t row_bytes(DataType t, int64_t count);
 
 enum class Space : uint8_t { kHbm, kSram };
 
@@ -132,6 +130,7 @@ struct Instruction {
   int line = 0;  // in the assembly text; 0 when decoded from binary
 
   [[nodiscard]] const Value& arg(size_t field) const { return args[field]; }
+  // The same instruction wherever it was written: the line is not compared.
   bool operator==(const Instruction& o) const { return op == o.op && args == o.args && sync == o.sync; }
 };
 
