@@ -7,7 +7,6 @@
 #include <cmath>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 
 #include "tensorfab/config/reader.h"
 #include "tensorfab/core/parallel.h"
@@ -907,24 +906,9 @@ core::Result<vp::Program> load_program(const config::Catalog& catalog, const Pro
     if (!made) return made.errors();
     machine = *made;
   }
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  core::Diagnostic unreadable = core::bad_input("no such file");
-  unreadable.location.file = request.path;
-  if (!fs::exists(request.path, ec)) {
-    unreadable.code = core::ErrorCode::kNotFound;
-    return unreadable;
-  }
-  if (fs::is_directory(request.path, ec)) {
-    unreadable.message = "is a directory, expected a program";
-    return unreadable;
-  }
-  std::ifstream in(request.path, std::ios::binary);
-  const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (!in && !in.eof()) {
-    unreadable.message = "cannot be read";
-    return unreadable;
-  }
+  auto read = config::read_file(request.path);
+  if (!read) return read.errors();
+  const std::string& bytes = *read;
   const vp::Machine* on = machine ? &*machine : nullptr;
   if (bytes.starts_with("TFVP")) {
     const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());

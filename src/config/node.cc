@@ -199,7 +199,7 @@ core::Result<Node> parse_document(std::string_view text, const std::string& file
   return tree;
 }
 
-core::Result<Node> load_document(const std::string& path) {
+core::Result<std::string> read_file(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
   auto status = fs::status(path, ec);
@@ -211,7 +211,13 @@ core::Result<Node> load_document(const std::string& path) {
   if (!in) return error_at({path, 0, 0}, "cannot be read");
   std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   if (in.bad()) return error_at({path, 0, 0}, "cannot be read");
-  return parse_document(text, path);
+  return text;
+}
+
+core::Result<Node> load_document(const std::string& path) {
+  auto text = read_file(path);
+  if (!text) return text.errors();
+  return parse_document(*text, path);
 }
 
 namespace {

@@ -202,6 +202,17 @@ core::Bytes ChipSpec::sram_total() const {
   return total;
 }
 
+const SramLevel* ChipSpec::per_core_sram() const {
+  const SramLevel* best = nullptr;
+  for (const auto& level : sram) {
+    if (best == nullptr || level.instances > best->instances ||
+        (level.instances == best->instances && level.capacity >= best->capacity)) {
+      best = &level;
+    }
+  }
+  return best;
+}
+
 core::Bandwidth ChipSpec::chip_to_chip() const { return scale_up ? scale_up->bandwidth() : core::Bandwidth{}; }
 
 DerivedFigures derive(const ChipSpec& chip) {

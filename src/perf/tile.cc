@@ -14,19 +14,6 @@ using mapping::ceil_div;
 double real(int64_t n) { return static_cast<double>(n); }
 int64_t round_up(int64_t n, int64_t to) { return ceil_div(n, to) * to; }
 
-// The SRAM level that stages the tensor units' operands: the per-core
-// memory with the most instances (ties: the larger, then the outer one).
-const hw::SramLevel* staging_level(const hw::ChipSpec& chip) {
-  const hw::SramLevel* best = nullptr;
-  for (const auto& level : chip.sram) {
-    if (best == nullptr || level.instances > best->instances ||
-        (level.instances == best->instances && level.capacity >= best->capacity)) {
-      best = &level;
-    }
-  }
-  return best;
-}
-
 // GPU-like workers pad M and N to these tile sizes (warpgroup MMA tiles)
 // and K to the MMA depth.
 constexpr std::array<int64_t, 3> kGpuTiles{64, 128, 256};
@@ -53,7 +40,7 @@ core::Result<TileMachine> tile_machine(const hw::ChipSpec& chip, core::NumberFor
   auto peak = chip.required_tensor_peak(format);
   if (!peak) return peak.errors();
   TileMachine m;
-  const hw::SramLevel* staging = staging_level(chip);
+  const hw::SramLevel* staging = chip.per_core_sram();
   const hw::TensorEngine& t = chip.tensor;
   const core::OpRate bf16 = chip.tensor_peak_for(core::NumberFormat::kBF16).value_or(*peak);
   if (t.array_rows && t.array_cols) {

@@ -142,15 +142,7 @@ std::optional<Opcode> parse_opcode(std::string_view mnemonic) {
 }
 
 core::Result<Machine> machine_for(const hw::ChipSpec& chip) {
-  // The per-core level: the one with the most instances (ties: the larger),
-  // as the tile tier's workers.
-  const hw::SramLevel* level = nullptr;
-  for (const auto& l : chip.sram) {
-    if (level == nullptr || l.instances > level->instances ||
-        (l.instances == level->instances && l.capacity > level->capacity)) {
-      level = &l;
-    }
-  }
+  const hw::SramLevel* level = chip.per_core_sram();  // the tile tier's workers
   if (level == nullptr) {
     return core::bad_input(
         fmt::format("chip '{}' describes no SRAM, so its cores have no scratchpad to program", chip.id), "sram");

@@ -30,6 +30,15 @@ copy:
     barrier id=0
 )";
 
+// Every error of a failed result, one per line.
+std::string errors_of(const core::Result<Program>& result) {
+  std::string all;
+  if (!result.ok()) {
+    for (const auto& e : result.errors()) all += e.str() + "\n";
+  }
+  return all;
+}
+
 Machine seed_machine() {
   auto chip = hw::load_chip(testing::shipped(), "seed-2nm");
   EXPECT_TRUE(chip.ok());
@@ -100,14 +109,8 @@ loop:
 )";
   auto program = assemble(kBad, "bad.s", &seed);
   ASSERT_FALSE(program.ok());
-  std::vector<std::string> lines;
-  for (const auto& e : program.errors()) lines.push_back(e.str());
-  auto has = [&](std::string_view text) {
-    for (const auto& l : lines) {
-      if (l.find(text) != std::string::npos) return true;
-    }
-    return false;
-  };
+  std::string all = errors_of(program);
+  auto has = [&](std::string_view text) { return all.find(text) != std::string::npos; };
   EXPECT_TRUE(has("bad.s:2:42: dma.row_byts: dma takes no 'row_byts' (did you mean 'row_bytes'?)"));
   EXPECT_TRUE(has("bad.s:2:5: dma.row_bytes: dma needs row_bytes="));
   EXPECT_TRUE(has("bad.s:3:5: unknown instruction 'matmull' (did you mean 'matmul'?)"));
@@ -117,9 +120,7 @@ loop:
   EXPECT_TRUE(has("bad.s:10:64: vexp.wait: expected a semaphore from s0 to s31"));
   EXPECT_TRUE(has("bad.s:11:1: unknown directive '.cores' (did you mean '.core'?)"));
   // Checks after parsing wait for a program that parses.
-  std::string all;
-  for (const auto& l : lines) all += l + "\n";
-  EXPECT_EQ(lines.size(), 8u) << all;
+  EXPECT_EQ(program.errors().size(), 8u) << all;
 
   constexpr std::string_view kWrongUse = R"(.core 40
     matmul dst=sram:0x0:int8 a=sram:0x0:mxfp4 b=sram:0x0:bf16 m=64 n=64 k=64 b_scales=sram:0x0
@@ -131,8 +132,7 @@ loop:
 )";
   auto wrong = assemble(kWrongUse, "wrong.s", &seed);
   ASSERT_FALSE(wrong.ok());
-  lines.clear();
-  for (const auto& e : wrong.errors()) lines.push_back(e.str());
+  all = errors_of(wrong);
   EXPECT_TRUE(has("wrong.s:1: .core: core 40 does not exist: seed-2nm has 32 cores"));
   EXPECT_TRUE(has("wrong.s:2: matmul.dst: the accumulator must be fp32, fp16 or bf16, got int8"));
   EXPECT_TRUE(has("wrong.s:2: matmul.a_scales: a is mxfp4: give its scales"));

@@ -58,8 +58,11 @@ struct Node::Entry {
 // duplicate keys, binary content and empty documents are reported.
 [[nodiscard]] core::Result<Node> parse_document(std::string_view text, const std::string& file);
 
-// Reads and parses a file; a missing file, a directory or an unreadable file
-// is an error naming it.
+// The bytes of a file; a missing file, a directory or an unreadable file is
+// an error naming it.
+[[nodiscard]] core::Result<std::string> read_file(const std::string& path);
+
+// Reads and parses a file, with read_file's errors.
 [[nodiscard]] core::Result<Node> load_document(const std::string& path);
 
 // A fingerprint of a tree's content (keys, values and their order, not

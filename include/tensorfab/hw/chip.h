@@ -152,6 +152,9 @@ struct ChipSpec {
   // The same, or a bad-input error naming the format, for a scenario that asks for it.
   [[nodiscard]] core::Result<core::OpRate> required_tensor_peak(core::NumberFormat format) const;
   [[nodiscard]] core::Bytes sram_total() const;
+  // The per-core SRAM that stages the tensor units' operands: the level with
+  // the most instances (ties: the larger, then the outer one); none without SRAM.
+  [[nodiscard]] const SramLevel* per_core_sram() const;
   [[nodiscard]] core::Bandwidth chip_to_chip() const;  // scale-up bandwidth, or zero
 };
 
