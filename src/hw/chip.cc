@@ -275,6 +275,8 @@ core::Result<ChipSpec> read_chip(const config::Node& doc, const std::string& id)
           .value_or(core::Bandwidth{});
   chip.memory.capacity_per_stack =
       memory.required<core::Bytes>("capacity_per_stack", "capacity of one stack").value_or(core::Bytes{});
+  chip.memory.latency = memory.optional<core::Time>("latency", "load latency of an idle memory (pointer chasing)",
+                                                    Limits::at_least(0));
   memory.finish();
 
   MapReader links = top.child("links", "chip-to-chip and host links", /*is_required=*/false);

@@ -137,7 +137,8 @@ void Accumulator::add(double x) {
 
 // ---- Scaled integers ------------------------------------------------------
 
-ScaledInts quantize_ints(std::span<const double> x, int bits, int64_t group, RoundingMode mode, uint64_t seed) {
+ScaledInts quantize_ints(std::span<const double> x, int bits, int64_t group, RoundingMode mode, uint64_t seed,
+                         uint64_t first_index) {
   ScaledInts q;
   q.bits = std::clamp(bits, 2, 8);
   const auto size = static_cast<int64_t>(x.size());
@@ -163,7 +164,7 @@ ScaledInts quantize_ints(std::span<const double> x, int bits, int64_t group, Rou
       } else if (!std::isnan(v)) {
         const double ratio = v / static_cast<double>(scale);
         const double magnitude = round_magnitude(std::min(std::fabs(ratio), top + 1),
-                                                 {mode, random_bits(seed, static_cast<uint64_t>(i))});
+                                                 {mode, random_bits(seed, first_index + static_cast<uint64_t>(i))});
         n = std::clamp(ratio < 0 ? -magnitude : magnitude, bottom, top);
       }
       q.values.push_back(static_cast<int8_t>(n));
@@ -215,7 +216,7 @@ double decode_e8m0(uint8_t scale) {
 }
 
 std::vector<MxBlock> quantize_mx(const MxFormat& format, std::span<const double> x, RoundingMode mode,
-                                 uint64_t seed) {
+                                 uint64_t seed, uint64_t first_index) {
   std::vector<MxBlock> blocks;
   const auto size = static_cast<int64_t>(x.size());
   for (int64_t start = 0; start < size; start += kMxBlock) {
@@ -235,7 +236,7 @@ std::vector<MxBlock> quantize_mx(const MxFormat& format, std::span<const double>
     } else {
       block.scale = static_cast<uint8_t>(shared + kE8M0Bias);
       for (int64_t i = start; i < end; ++i) {
-        const Rounding rounding{mode, random_bits(seed, static_cast<uint64_t>(i))};
+        const Rounding rounding{mode, random_bits(seed, first_index + static_cast<uint64_t>(i))};
         block.elements[static_cast<size_t>(i - start)] =
             encode_element(format, std::ldexp(x[static_cast<size_t>(i)], -shared), rounding);
       }

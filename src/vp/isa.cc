@@ -15,14 +15,14 @@ struct TypeInfo {
 };
 // Names as in formats.h; an MX type stores its element's bits.
 constexpr std::array<TypeInfo, 16> kTypes{{
-    {DataType::kFP32, "fp32", 32},        {DataType::kFP16, "fp16", 16},
-    {DataType::kBF16, "bf16", 16},        {DataType::kE4M3, "fp8-e4m3", 8},
-    {DataType::kE5M2, "fp8-e5m2", 8},     {DataType::kE3M2, "fp6-e3m2", 6},
-    {DataType::kE2M3, "fp6-e2m3", 6},     {DataType::kE2M1, "fp4-e2m1", 4},
-    {DataType::kINT8, "int8", 8},         {DataType::kINT4, "int4", 4},
-    {DataType::kMXFP8E4M3, "mxfp8-e4m3", 8}, {DataType::kMXFP8E5M2, "mxfp8-e5m2", 8},
-    {DataType::kMXFP6E3M2, "mxfp6-e3m2", 6}, {DataType::kMXFP6E2M3, "mxfp6-e2m3", 6},
-    {DataType::kMXFP4, "mxfp4", 4},       {DataType::kMXINT8, "mxint8", 8},
+    {DataType::kFp32, "fp32", 32},        {DataType::kFp16, "fp16", 16},
+    {DataType::kBf16, "bf16", 16},        {DataType::kFp8E4m3, "fp8-e4m3", 8},
+    {DataType::kFp8E5m2, "fp8-e5m2", 8},     {DataType::kFp6E3m2, "fp6-e3m2", 6},
+    {DataType::kFp6E2m3, "fp6-e2m3", 6},     {DataType::kFp4E2m1, "fp4-e2m1", 4},
+    {DataType::kInt8, "int8", 8},         {DataType::kInt4, "int4", 4},
+    {DataType::kMxfp8E4m3, "mxfp8-e4m3", 8}, {DataType::kMxfp8E5m2, "mxfp8-e5m2", 8},
+    {DataType::kMxfp6E3m2, "mxfp6-e3m2", 6}, {DataType::kMxfp6E2m3, "mxfp6-e2m3", 6},
+    {DataType::kMxfp4, "mxfp4", 4},       {DataType::kMxint8, "mxint8", 8},
 }};
 
 const TypeInfo& info(DataType t) { return kTypes[static_cast<size_t>(t)]; }
@@ -119,8 +119,8 @@ std::span<const std::string> data_type_names() {
 }
 
 int storage_bits(DataType t) { return info(t).bits; }
-bool is_mx(DataType t) { return t >= DataType::kMXFP8E4M3; }
-bool is_int(DataType t) { return t == DataType::kINT8 || t == DataType::kINT4; }
+bool is_mx(DataType t) { return t >= DataType::kMxfp8E4m3; }
+bool is_int(DataType t) { return t == DataType::kInt8 || t == DataType::kInt4; }
 
 std::string_view name(Engine e) {
   constexpr std::array<std::string_view, 4> kNames{"scalar", "dma", "tensor", "vector"};
@@ -155,11 +155,77 @@ core::Result<Machine> machine_for(const hw::ChipSpec& chip) {
   return m;
 }
 
-// ---- Checks ---------------------------------------------------------------
+// ---- Operand extents ------------------------------------------------------
 
 namespace {
 
 double real(int64_t n) { return static_cast<double>(n); }
+
+class ExtentList {
+ public:
+  explicit ExtentList(const Instruction& ins) : ins_(ins) {}
+
+  void tensor(size_t field, int64_t rows, int64_t cols) {
+    if (rows <= 0 || cols <= 0) return;
+    const DataType t = ins_.args[field].type;
+    add(field, real(rows) * std::ceil(real(cols) * storage_bits(t) / 8));
+  }
+  // The scales of a scaled tensor operand, where given.
+  void scales(size_t field, DataType type, int64_t rows, int64_t cols) {
+    if (!ins_.args[field].given || rows <= 0 || cols <= 0) return;
+    if (is_mx(type)) add(field, real(rows) * std::ceil(real(cols) / 32));
+    if (is_int(type)) add(field, real(rows) * 4);
+  }
+  void add(size_t field, double bytes) { out_.items[out_.count++] = {field, bytes}; }
+  Extents take() const { return out_; }
+
+ private:
+  const Instruction& ins_;
+  Extents out_;
+};
+
+}  // namespace
+
+Extents extents(const Instruction& ins) {
+  ExtentList list(ins);
+  auto i = [&](size_t field) { return ins.args[field].i; };
+  const Opcode op = ins.op;
+  if (op == Opcode::kDma) {
+    const int64_t rows = i(2), width = i(3);
+    if (rows > 0 && width > 0) {
+      for (size_t side : {size_t{0}, size_t{1}}) {
+        const int64_t stride = i(4 + side) == 0 ? width : i(4 + side);
+        list.add(side, real(rows - 1) * real(stride) + real(width));
+      }
+    }
+  } else if (op == Opcode::kMatmul) {
+    const int64_t m = i(3), n = i(4), k = i(5);
+    list.tensor(0, m, n);
+    list.tensor(1, m, k);
+    list.tensor(2, n, k);
+    list.scales(7, ins.args[1].type, m, k);
+    list.scales(8, ins.args[2].type, n, k);
+  } else if (op >= Opcode::kVadd && op <= Opcode::kVmax) {
+    const int64_t rows = i(3), cols = i(4), bcast = i(5);
+    list.tensor(0, rows, cols);
+    list.tensor(1, rows, cols);
+    list.tensor(2, bcast == 1 ? 1 : rows, bcast == 2 ? 1 : cols);
+  } else if (spec(op).engine == Engine::kVector) {
+    const int64_t rows = i(2), cols = i(3);
+    const bool reduces = op == Opcode::kVrsum || op == Opcode::kVrmax;
+    list.tensor(0, rows, reduces ? 1 : cols);
+    list.tensor(1, rows, cols);
+    if (op == Opcode::kVcast) {
+      list.scales(4, ins.args[0].type, rows, cols);
+      list.scales(5, ins.args[1].type, rows, cols);
+    }
+  }
+  return list.take();
+}
+
+// ---- Checks ---------------------------------------------------------------
+
+namespace {
 
 class Checker {
  public:
@@ -203,6 +269,7 @@ class Checker {
         break;
       }
     }
+    for (const Extent& e : extents(ins).all()) within(s.fields[e.field].name, ins.args[e.field].address, e.bytes);
   }
 
   core::Diagnostics take() { return std::move(errors_); }
@@ -224,8 +291,7 @@ class Checker {
   }
 
   // An operand of `bytes` bytes at an immediate address must lie inside
-  // its memory; a register-based one is checked when it runs. Sizes are
-  // doubles: fields of any int64 value must not overflow here.
+  // its memory; a register-based one is checked when it runs.
   void within(std::string_view field, const Address& a, double bytes) {
     if (machine_ == nullptr || a.reg != Address::kNoRegister) return;
     const bool sram = a.space == Space::kSram;
@@ -238,7 +304,7 @@ class Checker {
   }
 
   void dma() {
-    const int64_t rows = i("rows"), width = i("row_bytes");
+    const int64_t width = i("row_bytes");
     if (i("queue") >= kDmaQueues) error("queue", fmt::format("expected a queue from 0 to {}", kDmaQueues - 1));
     for (std::string_view side : {"dst", "src"}) {
       const std::string stride_name = fmt::format("{}_stride", side);
@@ -246,51 +312,31 @@ class Checker {
       if (stride < width) {
         error(stride_name, fmt::format("a stride of {} would overlap rows of {} bytes", stride, width));
       }
-      if (rows > 0 && width > 0) {
-        within(side, field_value(side).address, real(rows - 1) * real(stride) + real(width));
-      }
     }
   }
 
   // Scales of an MX or INT operand: required exactly when the type has them.
-  void scales(std::string_view field, std::string_view operand, DataType type, int64_t rows, int64_t cols) {
-    const Value& v = field_value(field);
+  void scales(std::string_view field, std::string_view operand, DataType type) {
     const bool wanted = is_mx(type) || is_int(type);
-    const bool given = v.given;
+    const bool given = field_value(field).given;
     if (wanted && !given) error(field, fmt::format("{} is {}: give its scales", operand, name(type)));
     if (!wanted && given) error(field, fmt::format("{} is {}, which has no scales", operand, name(type)));
-    if (wanted && given && rows > 0 && cols > 0) {
-      within(field, v.address, real(rows) * (is_mx(type) ? std::ceil(real(cols) / 32) : 4));
-    }
-  }
-
-  void tensor(std::string_view field, int64_t rows, int64_t cols) {
-    const Value& v = field_value(field);
-    if (rows > 0 && cols > 0) within(field, v.address, real(rows) * std::ceil(real(cols) * storage_bits(v.type) / 8));
   }
 
   void matmul() {
-    const int64_t m = i("m"), n = i("n"), k = i("k");
     const DataType acc = field_value("dst").type;
-    if (acc != DataType::kFP32 && acc != DataType::kFP16 && acc != DataType::kBF16) {
+    if (acc != DataType::kFp32 && acc != DataType::kFp16 && acc != DataType::kBf16) {
       error("dst", fmt::format("the accumulator must be fp32, fp16 or bf16, got {}", name(acc)));
     }
     if (i("accumulate") > 1) error("accumulate", "expected 0 or 1");
-    tensor("dst", m, n);
-    tensor("a", m, k);
-    tensor("b", n, k);
-    scales("a_scales", "a", field_value("a").type, m, k);
-    scales("b_scales", "b", field_value("b").type, n, k);
+    scales("a_scales", "a", field_value("a").type);
+    scales("b_scales", "b", field_value("b").type);
   }
 
   void vector() {
-    const int64_t rows = i("rows"), cols = i("cols");
-    const Opcode op = ins_->op;
-    if (op == Opcode::kVcast) {
-      tensor("dst", rows, cols);
-      tensor("src", rows, cols);
-      scales("dst_scales", "dst", field_value("dst").type, rows, cols);
-      scales("src_scales", "src", field_value("src").type, rows, cols);
+    if (ins_->op == Opcode::kVcast) {
+      scales("dst_scales", "dst", field_value("dst").type);
+      scales("src_scales", "src", field_value("src").type);
       return;
     }
     for (const FieldSpec& f : spec_->fields) {
@@ -299,15 +345,6 @@ class Checker {
       if (is_mx(t) || is_int(t)) {
         error(f.name, fmt::format("{} holds scaled values; convert it with vcast first", name(t)));
       }
-    }
-    const bool reduces = op == Opcode::kVrsum || op == Opcode::kVrmax;
-    tensor("dst", rows, reduces ? 1 : cols);
-    if (op >= Opcode::kVadd && op <= Opcode::kVmax) {
-      tensor("a", rows, cols);
-      const int64_t bcast = i("bcast");
-      tensor("b", bcast == 1 ? 1 : rows, bcast == 2 ? 1 : cols);
-    } else {
-      tensor("src", rows, cols);
     }
   }
 

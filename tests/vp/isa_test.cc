@@ -63,9 +63,9 @@ TEST(Isa, AssemblesFieldsLabelsAndSync) {
   ASSERT_EQ(code.size(), 14u);
   const Instruction& matmul = code[2];
   EXPECT_EQ(matmul.op, Opcode::kMatmul);
-  EXPECT_EQ(matmul.arg(0).type, DataType::kFP32);
+  EXPECT_EQ(matmul.arg(0).type, DataType::kFp32);
   EXPECT_EQ(matmul.arg(0).address.offset, 0x8000);
-  EXPECT_EQ(matmul.arg(2).type, DataType::kBF16);
+  EXPECT_EQ(matmul.arg(2).type, DataType::kBf16);
   EXPECT_EQ(matmul.arg(5).i, 128);  // k
   EXPECT_EQ(matmul.sync, (Sync{0, 2, 1}));
   EXPECT_EQ(matmul.line, 5);

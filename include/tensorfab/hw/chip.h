@@ -60,6 +60,7 @@ struct MemorySpec {
   int sites = 0;  // interfaces on the logic dies; a harvested part leaves some unpopulated
   core::Bandwidth bandwidth_per_stack;
   core::Bytes capacity_per_stack;
+  std::optional<core::Time> latency;  // of a load, idle (pointer chasing), where measured
 
   [[nodiscard]] core::Bandwidth bandwidth() const { return bandwidth_per_stack * stacks; }
   [[nodiscard]] core::Bytes capacity() const { return capacity_per_stack * stacks; }

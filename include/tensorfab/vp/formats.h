@@ -110,9 +110,10 @@ struct ScaledInts {
 };
 // Symmetric quantisation: q = round(x / scale), clamped to the range.
 // NaN quantises to 0 and Inf to the range's end. `seed` drives stochastic
-// rounding (element i draws random_bits(seed, i)).
+// rounding (element i draws random_bits(seed, first_index + i)).
 [[nodiscard]] ScaledInts quantize_ints(std::span<const double> x, int bits, int64_t group,
-                                       RoundingMode mode = RoundingMode::kNearestEven, uint64_t seed = 0);
+                                       RoundingMode mode = RoundingMode::kNearestEven, uint64_t seed = 0,
+                                       uint64_t first_index = 0);
 [[nodiscard]] std::vector<double> dequantize(const ScaledInts& q);
 
 // ---- OCP Microscaling (MX) blocks -----------------------------------------
@@ -149,9 +150,10 @@ struct MxBlock {
 // clamped below at 2^-127 (an all-zero block counts amax as FP32's smallest
 // normal, 2^-126); a block holding NaN or Inf, or whose scale would pass
 // 2^127, gets the NaN scale. Elements are x / scale, rounded, saturating at
-// the element's largest value.
+// the element's largest value. Element i draws random_bits(seed, first_index + i).
 [[nodiscard]] std::vector<MxBlock> quantize_mx(const MxFormat& format, std::span<const double> x,
-                                               RoundingMode mode = RoundingMode::kNearestEven, uint64_t seed = 0);
+                                               RoundingMode mode = RoundingMode::kNearestEven, uint64_t seed = 0,
+                                               uint64_t first_index = 0);
 // The first `count` values the blocks hold.
 [[nodiscard]] std::vector<double> dequantize(const MxFormat& format, std::span<const MxBlock> blocks, int64_t count);
 [[nodiscard]] double decode_e8m0(uint8_t scale);

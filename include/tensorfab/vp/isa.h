@@ -28,8 +28,8 @@ namespace tfab::vp {
 // densely, little-end first; MX types keep their E8M0 scales apart (one per
 // 32 elements along a row), INT types an FP32 scale per row.
 enum class DataType : uint8_t {
-  kFP32, kFP16, kBF16, kE4M3, kE5M2, kE3M2, kE2M3, kE2M1, kINT8, kINT4,
-  kMXFP8E4M3, kMXFP8E5M2, kMXFP6E3M2, kMXFP6E2M3, kMXFP4, kMXINT8,
+  kFp32, kFp16, kBf16, kFp8E4m3, kFp8E5m2, kFp6E3m2, kFp6E2m3, kFp4E2m1, kInt8, kInt4,
+  kMxfp8E4m3, kMxfp8E5m2, kMxfp6E3m2, kMxfp6E2m3, kMxfp4, kMxint8,
 };
 [[nodiscard]] std::string_view name(DataType t);
 [[nodiscard]] std::optional<DataType> parse_data_type(std::string_view text);
@@ -107,7 +107,7 @@ struct Value {
   int64_t i = 0;  // int, register, label (instruction index), rounding, broadcast
   double f = 0;   // float
   Address address;                  // address, tensor
-  DataType type = DataType::kFP32;  // tensor
+  DataType type = DataType::kFp32;  // tensor
   bool given = false;               // written in the text (an optional field left out holds its fallback)
   bool operator==(const Value&) const = default;
 };
@@ -144,6 +144,20 @@ struct CoreProgram {
 struct Program {
   std::vector<CoreProgram> cores;  // in core order, each core at most once
 };
+
+// The memory an instruction's operands span: for each address or tensor
+// field (scales included), the bytes from its address. Sizes are doubles,
+// so fields of any int64 value cannot overflow.
+struct Extent {
+  size_t field = 0;
+  double bytes = 0;
+};
+struct Extents {
+  std::array<Extent, kMaxFields> items{};
+  size_t count = 0;
+  [[nodiscard]] std::span<const Extent> all() const { return {items.data(), count}; }
+};
+[[nodiscard]] Extents extents(const Instruction& ins);
 
 // ---- The machine a program runs on ----------------------------------------
 

@@ -1,0 +1,671 @@
+#include "tensorfab/vp/execute.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <deque>
+#include <limits>
+#include <queue>
+
+#include "tensorfab/vp/tensor.h"
+
+namespace tfab::vp {
+
+// ---- HBM ------------------------------------------------------------------
+
+void Hbm::read(int64_t address, std::span<uint8_t> out) const {
+  size_t done = 0;
+  while (done < out.size()) {
+    const int64_t at = address + static_cast<int64_t>(done);
+    const int64_t within = at % kPage;
+    const size_t take = std::min(out.size() - done, static_cast<size_t>(kPage - within));
+    if (auto page = pages_.find(at / kPage); page != pages_.end()) {
+      std::memcpy(out.data() + done, page->second.get() + within, take);
+    } else {
+      std::memset(out.data() + done, 0, take);
+    }
+    done += take;
+  }
+}
+
+void Hbm::write(int64_t address, std::span<const uint8_t> bytes) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const int64_t at = address + static_cast<int64_t>(done);
+    const int64_t within = at % kPage;
+    const size_t take = std::min(bytes.size() - done, static_cast<size_t>(kPage - within));
+    auto& page = pages_[at / kPage];
+    if (!page) page = std::make_unique<uint8_t[]>(kPage);  // zeroed
+    std::memcpy(page.get() + within, bytes.data() + done, take);
+    done += take;
+  }
+}
+
+namespace {
+
+double real(int64_t n) { return static_cast<double>(n); }
+
+// Each engine queue holds this many issued instructions; the scalar unit
+// stalls at a full one. Part of the instruction set (docs/isa.md).
+constexpr size_t kQueueDepth = 64;
+
+core::NumberFormat rate_format(DataType t) {
+  switch (t) {
+    case DataType::kFp32: return core::NumberFormat::kFP32;
+    case DataType::kFp16: return core::NumberFormat::kFP16;
+    case DataType::kBf16: return core::NumberFormat::kBF16;
+    case DataType::kInt8: case DataType::kMxint8: return core::NumberFormat::kINT8;
+    case DataType::kInt4: return core::NumberFormat::kINT4;
+    case DataType::kFp4E2m1: case DataType::kMxfp4: return core::NumberFormat::kFP4;
+    default: return core::NumberFormat::kFP8;  // FP8 and FP6, which run at the FP8 rate
+  }
+}
+
+// The wider of two operand formats sets a matmul's rate.
+int rate_width(core::NumberFormat f) {
+  switch (f) {
+    case core::NumberFormat::kFP32: return 32;
+    case core::NumberFormat::kBF16: case core::NumberFormat::kFP16: return 16;
+    case core::NumberFormat::kFP8: case core::NumberFormat::kINT8: return 8;
+    case core::NumberFormat::kFP4: case core::NumberFormat::kINT4: return 4;
+  }
+  return 16;
+}
+
+bool transcendental(Opcode op) {
+  return op == Opcode::kVexp || op == Opcode::kVrsqrt || op == Opcode::kVrecip || op == Opcode::kVsilu ||
+         op == Opcode::kVgelu;
+}
+
+// An engine instruction handed to its queue: where it is, when it was
+// issued, and the base registers of its addresses as they were then.
+struct Issued {
+  int32_t index = 0;
+  int64_t issued = 0;
+  std::array<int64_t, kMaxFields> base{};
+};
+
+struct Lane {
+  std::deque<Issued> queue;
+  bool busy = false;
+  int64_t free_at = 0;
+  int waiting = kNoSemaphore;  // the semaphore the head waits for
+  int32_t running = -1;        // index of the running instruction
+};
+
+enum class ScalarState { kRunning, kStalled, kAtBarrier, kHalted };
+
+struct CoreState {
+  const CoreProgram* program = nullptr;
+  std::array<int64_t, kRegisters> regs{};
+  size_t pc = 0;
+  int64_t clock = 0;  // the scalar unit's cycle
+  ScalarState state = ScalarState::kRunning;
+  int stalled_lane = 0;
+  int64_t barrier = 0;  // its id, while at one
+  bool arrived = false;
+  std::array<Lane, kLanes> lanes;
+  std::array<int64_t, kSemaphores> semaphores{};
+  CoreStats stats;
+
+  [[nodiscard]] bool drained() const {
+    return std::all_of(lanes.begin(), lanes.end(), [](const Lane& l) { return !l.busy && l.queue.empty(); });
+  }
+};
+
+enum class EventKind : uint8_t { kDone, kTry, kScalar };
+
+struct Event {
+  int64_t time = 0;
+  int32_t core = 0;  // index into the program's cores
+  int32_t lane = 0;
+  EventKind kind = EventKind::kTry;
+  // Earliest first; on a tie completions first, then by core and lane: a
+  // total order, so every run replays the same.
+  bool operator>(const Event& o) const {
+    if (time != o.time) return time > o.time;
+    if (kind != o.kind) return kind > o.kind;
+    if (core != o.core) return core > o.core;
+    return lane > o.lane;
+  }
+};
+
+// Stops the run at the first error; run() turns it into its result.
+struct Abort {
+  core::Diagnostic error;
+};
+
+class Executor {
+ public:
+  Executor(const Program& program, const Machine& machine, const Timing& timing, Hbm& hbm,
+           const RunOptions& options, const std::string& file)
+      : program_(program), machine_(machine), timing_(timing), hbm_(hbm), options_(options), file_(file),
+        sram_(static_cast<size_t>(machine.cores)), channel_free_(static_cast<size_t>(timing.hbm_channels), 0) {
+    for (const CoreProgram& p : program.cores) {
+      CoreState c;
+      c.program = &p;
+      c.stats.core = p.core;
+      cores_.push_back(std::move(c));
+    }
+  }
+
+  RunResult run() {
+    for (size_t c = 0; c < cores_.size(); ++c) push({0, static_cast<int32_t>(c), 0, EventKind::kScalar});
+    while (!events_.empty()) {
+      const Event e = events_.top();
+      events_.pop();
+      CoreState& core = cores_[static_cast<size_t>(e.core)];
+      switch (e.kind) {
+        case EventKind::kScalar: step_scalar(e.core, e.time); break;
+        case EventKind::kTry: try_start(e.core, e.lane, e.time); break;
+        case EventKind::kDone: finish(e.core, e.lane, e.time); break;
+      }
+      if (core.state == ScalarState::kAtBarrier && !core.arrived && core.drained()) arrive(e.core, e.time);
+    }
+    check_finished();
+    result_.cores.clear();
+    for (CoreState& c : cores_) {
+      for (const Lane& l : c.lanes) c.stats.halted_at = std::max(c.stats.halted_at, l.free_at);
+      result_.cycles = std::max(result_.cycles, c.stats.halted_at);
+      result_.cores.push_back(c.stats);
+    }
+    result_.time = core::Time::from_base(real(result_.cycles) / timing_.clock.base());
+    std::stable_sort(result_.trace.begin(), result_.trace.end(),
+                     [](const TraceEvent& a, const TraceEvent& b) { return a.start < b.start; });
+    result_.notes = timing_.notes;
+    return std::move(result_);
+  }
+
+ private:
+  void push(Event e) { events_.push(e); }
+
+  [[noreturn]] void fail(int32_t core, size_t index, std::string message) {
+    const CoreProgram& p = *cores_[static_cast<size_t>(core)].program;
+    const Instruction& ins = p.code[index];
+    core::Diagnostic d = core::bad_input(std::move(message), std::string(spec(ins.op).mnemonic));
+    d.location = {file_, ins.line, 0};
+    d.notes.push_back(fmt::format("core {}, instruction {}", p.core, index));
+    throw Abort{std::move(d)};
+  }
+
+  // ---- The scalar unit ----------------------------------------------------
+
+  void step_scalar(int32_t c, int64_t now) {
+    CoreState& core = cores_[static_cast<size_t>(c)];
+    core.clock = std::max(core.clock, now);
+    core.state = ScalarState::kRunning;
+    const std::vector<Instruction>& code = core.program->code;
+    auto& r = core.regs;
+    while (true) {
+      if (core.pc >= code.size()) {
+        core.state = ScalarState::kHalted;
+        core.stats.halted_at = core.clock;
+        return;
+      }
+      if (++result_.instructions > options_.instruction_limit) {
+        fail(c, core.pc, fmt::format("the program ran past {} instructions without halting (see --max-instructions)",
+                                     options_.instruction_limit));
+      }
+      const Instruction& ins = code[core.pc];
+      const auto& a = ins.args;
+      size_t next = core.pc + 1;
+      switch (ins.op) {
+        case Opcode::kLi: r[a[0].i] = a[1].i; break;
+        case Opcode::kAddi: r[a[0].i] = wrap(r[a[1].i], a[2].i, false); break;
+        case Opcode::kAdd: r[a[0].i] = wrap(r[a[1].i], r[a[2].i], false); break;
+        case Opcode::kMul: r[a[0].i] = wrap(r[a[1].i], r[a[2].i], true); break;
+        case Opcode::kBlt: if (r[a[0].i] < r[a[1].i]) next = static_cast<size_t>(a[2].i); break;
+        case Opcode::kBne: if (r[a[0].i] != r[a[1].i]) next = static_cast<size_t>(a[2].i); break;
+        case Opcode::kJmp: next = static_cast<size_t>(a[0].i); break;
+        case Opcode::kHalt:
+          core.state = ScalarState::kHalted;
+          core.stats.halted_at = core.clock + 1;
+          core.clock += 1;
+          return;
+        case Opcode::kBarrier:
+          core.clock += 1;
+          core.pc = next;
+          core.state = ScalarState::kAtBarrier;
+          core.barrier = a[0].i;
+          core.arrived = false;
+          return;
+        default: {
+          const int lane = lane_of(ins);
+          Lane& l = core.lanes[static_cast<size_t>(lane)];
+          if (l.queue.size() >= kQueueDepth) {
+            --result_.instructions;  // stepped again when the queue has room
+            core.state = ScalarState::kStalled;
+            core.stalled_lane = lane;
+            return;
+          }
+          Issued issued{static_cast<int32_t>(core.pc), core.clock, {}};
+          for (size_t f = 0; f < spec(ins.op).fields.size(); ++f) {
+            if (a[f].address.reg != Address::kNoRegister) issued.base[f] = r[a[f].address.reg];
+          }
+          check_addresses(c, ins, issued);
+          const bool idle = !l.busy && l.queue.empty();
+          l.queue.push_back(issued);
+          if (idle) push({core.clock, c, lane, EventKind::kTry});
+        }
+      }
+      core.clock += 1;
+      core.pc = next;
+    }
+  }
+
+  // Registers hold 64-bit two's-complement integers and wrap.
+  static int64_t wrap(int64_t x, int64_t y, bool multiply) {
+    const auto ux = static_cast<uint64_t>(x), uy = static_cast<uint64_t>(y);
+    return static_cast<int64_t>(multiply ? ux * uy : ux + uy);
+  }
+
+  static int lane_of(const Instruction& ins) {
+    switch (spec(ins.op).engine) {
+      case Engine::kDma: return static_cast<int>(ins.args[6].i);
+      case Engine::kTensor: return kTensorLane;
+      default: return kVectorLane;
+    }
+  }
+
+  // Register-based addresses, checked as they are issued.
+  void check_addresses(int32_t c, const Instruction& ins, const Issued& issued) {
+    for (const Extent& e : extents(ins).all()) {
+      const Address& a = ins.args[e.field].address;
+      if (a.reg == Address::kNoRegister) continue;
+      const double start = real(a.offset) + real(issued.base[e.field]);
+      const bool sram = a.space == Space::kSram;
+      const double size = sram ? machine_.sram.base() : machine_.hbm.base();
+      if (start < 0 || start + e.bytes > size) {
+        fail(c, static_cast<size_t>(issued.index),
+             fmt::format("{}: r{} = {} puts {:.0f} bytes at {:.0f}, outside {} ({:.0f} bytes)",
+                         spec(ins.op).fields[e.field].name, a.reg, issued.base[e.field], e.bytes, start,
+                         sram ? "the core's SRAM" : "HBM", size));
+      }
+    }
+  }
+
+  // ---- Engines ------------------------------------------------------------
+
+  void try_start(int32_t c, int lane, int64_t now) {
+    CoreState& core = cores_[static_cast<size_t>(c)];
+    Lane& l = core.lanes[static_cast<size_t>(lane)];
+    if (l.busy || l.queue.empty()) return;
+    const Issued head = l.queue.front();
+    if (head.issued > now) {
+      push({head.issued, c, lane, EventKind::kTry});
+      return;
+    }
+    const Instruction& ins = core.program->code[static_cast<size_t>(head.index)];
+    if (ins.sync.wait != kNoSemaphore) {
+      int64_t& held = core.semaphores[static_cast<size_t>(ins.sync.wait)];
+      if (held < ins.sync.count) {
+        l.waiting = ins.sync.wait;
+        return;
+      }
+      held -= ins.sync.count;
+    }
+    l.waiting = kNoSemaphore;
+    l.queue.pop_front();
+    if (core.state == ScalarState::kStalled && core.stalled_lane == lane) {
+      core.state = ScalarState::kRunning;
+      push({std::max(now, core.clock), c, 0, EventKind::kScalar});
+    }
+    if (options_.compute) compute(c, ins, head);
+    const int64_t end = now + std::max<int64_t>(1, duration(c, ins, head, now));
+    l.busy = true;
+    l.free_at = end;
+    l.running = head.index;
+    core.stats.busy[static_cast<size_t>(lane)] += end - now;
+    core.stats.executed[static_cast<size_t>(lane)] += 1;
+    if (options_.trace) result_.trace.push_back({core.program->core, lane, head.index, now, end});
+    push({end, c, lane, EventKind::kDone});
+  }
+
+  void finish(int32_t c, int lane, int64_t now) {
+    CoreState& core = cores_[static_cast<size_t>(c)];
+    Lane& l = core.lanes[static_cast<size_t>(lane)];
+    const Instruction& ins = core.program->code[static_cast<size_t>(l.running)];
+    l.busy = false;
+    l.running = -1;
+    if (const int s = ins.sync.signal; s != kNoSemaphore) {
+      core.semaphores[static_cast<size_t>(s)] += 1;
+      for (int other = 0; other < kLanes; ++other) {
+        if (other != lane && core.lanes[static_cast<size_t>(other)].waiting == s) try_start(c, other, now);
+      }
+    }
+    try_start(c, lane, now);
+  }
+
+  // ---- Barriers -----------------------------------------------------------
+
+  void arrive(int32_t c, int64_t now) {
+    CoreState& core = cores_[static_cast<size_t>(c)];
+    core.arrived = true;
+    core.clock = std::max(core.clock, now);
+    for (const CoreState& other : cores_) {
+      if (other.state != ScalarState::kAtBarrier || !other.arrived || other.barrier != core.barrier) return;
+    }
+    int64_t release = 0;
+    for (const CoreState& other : cores_) release = std::max(release, other.clock);
+    for (size_t i = 0; i < cores_.size(); ++i) {
+      cores_[i].arrived = false;
+      cores_[i].state = ScalarState::kRunning;
+      push({release, static_cast<int32_t>(i), 0, EventKind::kScalar});
+    }
+  }
+
+  // Nothing is left to happen: every core must have halted with its
+  // engines drained; anything else waits for what will never come.
+  void check_finished() {
+    for (size_t i = 0; i < cores_.size(); ++i) {
+      const CoreState& core = cores_[i];
+      for (const Lane& l : core.lanes) {
+        if (l.queue.empty()) continue;
+        const size_t index = static_cast<size_t>(l.queue.front().index);
+        const Instruction& ins = core.program->code[index];
+        fail(static_cast<int32_t>(i), index,
+             fmt::format("deadlock: it waits for s{}, which holds {} of the {} it needs, and nothing left to run "
+                         "will signal it",
+                         ins.sync.wait, core.semaphores[static_cast<size_t>(std::max(ins.sync.wait, 0))],
+                         ins.sync.count));
+      }
+      if (core.state == ScalarState::kAtBarrier) {
+        std::string others;
+        for (const CoreState& other : cores_) {
+          if (&other == &core) continue;
+          others += other.state == ScalarState::kHalted
+                        ? fmt::format("; core {} has halted", other.program->core)
+                        : fmt::format("; core {} waits at barrier {}", other.program->core, other.barrier);
+        }
+        fail(static_cast<int32_t>(i), core.pc - 1,
+             fmt::format("deadlock: core {} waits at barrier {}{}", core.program->core, core.barrier, others));
+      }
+    }
+  }
+
+  // ---- Time ---------------------------------------------------------------
+
+  int64_t duration(int32_t c, const Instruction& ins, const Issued& issued, int64_t now) {
+    const auto& a = ins.args;
+    switch (spec(ins.op).engine) {
+      case Engine::kDma: return dma_cycles(ins, issued, now);
+      case Engine::kTensor: {
+        const int64_t m = a[3].i, n = a[4].i, k = a[5].i;
+        result_.macs += m * n * k;
+        return matmul_cycles(a[1].type, a[2].type, m, n, k);
+      }
+      default: break;
+    }
+    (void)c;
+    const bool binary = ins.op >= Opcode::kVadd && ins.op <= Opcode::kVmax;
+    const double elements = real(a[binary ? 3 : 2].i) * real(a[binary ? 4 : 3].i);
+    const double rate = transcendental(ins.op) ? timing_.transcendental_per_cycle : timing_.vector_per_cycle;
+    return static_cast<int64_t>(std::ceil(elements / rate));
+  }
+
+  int64_t matmul_cycles(DataType ta, DataType tb, int64_t m, int64_t n, int64_t k) {
+    core::NumberFormat f = rate_format(ta);
+    if (rate_width(rate_format(tb)) > rate_width(f)) f = rate_format(tb);
+    double macs = timing_.macs_per_cycle[static_cast<size_t>(f)];
+    if (macs <= 0) {
+      macs = timing_.macs_per_cycle[static_cast<size_t>(core::NumberFormat::kBF16)];
+      note(fmt::format("the chip has no {} tensor rate: those matmuls run at the BF16 rate", core::name(f)));
+    }
+    if (timing_.array_rows == 0) return static_cast<int64_t>(std::ceil(real(m) * real(n) * real(k) / macs));
+    // Weight-stationary (docs/tile-model.md): blocks of rows x cols of B,
+    // a narrower format packing more of K into a row of PEs; the weights of
+    // the first block load, then each block streams m rows of A (at least
+    // `rows` cycles, while the next weights load) and the last drains.
+    const int64_t rows = timing_.array_rows, cols = timing_.array_cols;
+    const auto k_per_block = std::max<int64_t>(1, std::llround(macs / real(cols)));
+    const int64_t blocks = ((k + k_per_block - 1) / k_per_block) * ((n + cols - 1) / cols);
+    return rows + (blocks - 1) * std::max(m, rows) + m + rows + cols - 1;
+  }
+
+  // HBM is interleaved across channels; a transfer keeps the channels it
+  // touches busy for their share of it, and its last byte lands a latency
+  // later. SRAM-to-SRAM copies take the SRAM port.
+  int64_t dma_cycles(const Instruction& ins, const Issued& issued, int64_t now) {
+    const auto& a = ins.args;
+    const double bytes = real(a[2].i) * real(a[3].i);
+    const bool from_hbm = a[1].address.space == Space::kHbm, to_hbm = a[0].address.space == Space::kHbm;
+    if (from_hbm) result_.hbm_read += a[2].i * a[3].i;
+    if (to_hbm) result_.hbm_written += a[2].i * a[3].i;
+    if (!from_hbm && !to_hbm) {
+      return timing_.sram_bytes_per_cycle > 0 ? static_cast<int64_t>(std::ceil(bytes / timing_.sram_bytes_per_cycle))
+                                              : 1;
+    }
+    const size_t side = from_hbm ? 1 : 0;
+    const int64_t address = a[side].address.offset + issued.base[side];
+    const int64_t channels = timing_.hbm_channels;
+    const int64_t chunks = std::min(channels, static_cast<int64_t>(std::ceil(bytes / real(timing_.interleave))));
+    const int64_t first = (address / timing_.interleave) % channels;
+    const double share = bytes / real(chunks) / timing_.channel_bytes_per_cycle;
+    double last = 0;
+    for (int64_t i = 0; i < chunks; ++i) {
+      double& free = channel_free_[static_cast<size_t>((first + i) % channels)];
+      free = std::max(free, real(now)) + share;
+      last = std::max(last, free);
+    }
+    return static_cast<int64_t>(std::ceil(last)) - now + timing_.hbm_latency;
+  }
+
+  void note(std::string text) {
+    if (std::find(result_.notes.begin(), result_.notes.end(), text) == result_.notes.end()) {
+      result_.notes.push_back(std::move(text));
+    }
+  }
+
+  // ---- Values -------------------------------------------------------------
+
+  std::vector<uint8_t>& sram(int core) {
+    auto& s = sram_[static_cast<size_t>(core)];
+    if (s.empty()) s.resize(static_cast<size_t>(machine_.sram.base()));
+    return s;
+  }
+
+  // The bytes of an SRAM operand of the running core.
+  std::span<uint8_t> sram_bytes(int32_t c, const Value& v, int64_t base, int64_t bytes) {
+    auto& s = sram(cores_[static_cast<size_t>(c)].program->core);
+    return {s.data() + v.address.offset + base, static_cast<size_t>(bytes)};
+  }
+
+  std::vector<float> load(int32_t c, const Instruction& ins, const Issued& is, size_t field, int64_t rows,
+                          int64_t cols, size_t scales_field = kMaxFields) {
+    const Value& v = ins.args[field];
+    const auto data = sram_bytes(c, v, is.base[field], rows * row_bytes(v.type, cols));
+    std::span<const uint8_t> scales;
+    if (scales_field < kMaxFields && ins.args[scales_field].given) {
+      scales = sram_bytes(c, ins.args[scales_field], is.base[scales_field], scale_bytes(v.type, rows, cols));
+    }
+    return read_tensor(v.type, rows, cols, data, scales);
+  }
+
+  void store(int32_t c, const Instruction& ins, const Issued& is, size_t field, int64_t rows, int64_t cols,
+             std::span<const double> values, size_t scales_field = kMaxFields) {
+    const Value& v = ins.args[field];
+    const auto data = sram_bytes(c, v, is.base[field], rows * row_bytes(v.type, cols));
+    std::span<uint8_t> scales;
+    if (scales_field < kMaxFields && ins.args[scales_field].given) {
+      scales = sram_bytes(c, ins.args[scales_field], is.base[scales_field], scale_bytes(v.type, rows, cols));
+    }
+    WriteMode mode;
+    const size_t round = spec(ins.op).fields.size() - 2;  // vector instructions end with round, seed
+    mode.rounding = ins.args[round].i == 1 ? RoundingMode::kStochastic : RoundingMode::kNearestEven;
+    mode.seed = static_cast<uint64_t>(ins.args[round + 1].i);
+    write_tensor(v.type, rows, cols, values, data, scales, mode);
+  }
+
+  void compute(int32_t c, const Instruction& ins, const Issued& is) {
+    switch (spec(ins.op).engine) {
+      case Engine::kDma: copy(c, ins, is); return;
+      case Engine::kTensor: matmul(c, ins, is); return;
+      default: vector(c, ins, is); return;
+    }
+  }
+
+  void copy(int32_t c, const Instruction& ins, const Issued& is) {
+    const auto& a = ins.args;
+    const int64_t rows = a[2].i, width = a[3].i;
+    const int64_t dst_stride = a[4].i == 0 ? width : a[4].i, src_stride = a[5].i == 0 ? width : a[5].i;
+    std::vector<uint8_t> row(static_cast<size_t>(width));
+    auto place = [&](const Address& at, int64_t base) -> uint8_t* {
+      if (at.space == Space::kHbm) return nullptr;
+      const int owner = at.core == Address::kOwnCore ? cores_[static_cast<size_t>(c)].program->core : at.core;
+      return sram(owner).data() + at.offset + base;
+    };
+    uint8_t* src = place(a[1].address, is.base[1]);
+    uint8_t* dst = place(a[0].address, is.base[0]);
+    const int64_t src_hbm = a[1].address.offset + is.base[1], dst_hbm = a[0].address.offset + is.base[0];
+    for (int64_t r = 0; r < rows; ++r) {
+      if (src != nullptr) {
+        std::memcpy(row.data(), src + r * src_stride, row.size());
+      } else {
+        hbm_.read(src_hbm + r * src_stride, row);
+      }
+      if (dst != nullptr) {
+        std::memcpy(dst + r * dst_stride, row.data(), row.size());
+      } else {
+        hbm_.write(dst_hbm + r * dst_stride, row);
+      }
+    }
+  }
+
+  // C = A . B^T. An FP32 accumulator adds FP32 products in FP32, K in
+  // order (products of inputs of 12 significant bits or fewer are exact);
+  // FP16 and BF16 accumulators round each sum to themselves.
+  void matmul(int32_t c, const Instruction& ins, const Issued& is) {
+    const auto& a = ins.args;
+    const int64_t m = a[3].i, n = a[4].i, k = a[5].i;
+    const std::vector<float> lhs = load(c, ins, is, 1, m, k, 7);
+    const std::vector<float> rhs = load(c, ins, is, 2, n, k, 8);
+    std::vector<float> acc = a[6].i == 1 ? load(c, ins, is, 0, m, n) : std::vector<float>(static_cast<size_t>(m * n));
+    std::vector<float> rhs_t(static_cast<size_t>(k * n));  // K-major, so the inner loop runs along N
+    for (int64_t j = 0; j < n; ++j) {
+      for (int64_t kk = 0; kk < k; ++kk) rhs_t[static_cast<size_t>(kk * n + j)] = rhs[static_cast<size_t>(j * k + kk)];
+    }
+    const DataType acc_type = a[0].type;
+    if (acc_type == DataType::kFp32) {
+      for (int64_t i = 0; i < m; ++i) {
+        float* __restrict row = acc.data() + i * n;
+        for (int64_t kk = 0; kk < k; ++kk) {
+          const float x = lhs[static_cast<size_t>(i * k + kk)];
+          const float* __restrict b = rhs_t.data() + kk * n;
+          for (int64_t j = 0; j < n; ++j) row[j] = row[j] + x * b[j];
+        }
+      }
+    } else {
+      const FloatFormat f = acc_type == DataType::kFp16 ? kFP16 : kBF16;
+      for (int64_t i = 0; i < m; ++i) {
+        for (int64_t j = 0; j < n; ++j) {
+          double sum = acc[static_cast<size_t>(i * n + j)];
+          for (int64_t kk = 0; kk < k; ++kk) {
+            sum = round_to(f, sum + static_cast<double>(lhs[static_cast<size_t>(i * k + kk)]) *
+                                        static_cast<double>(rhs_t[static_cast<size_t>(kk * n + j)]));
+          }
+          acc[static_cast<size_t>(i * n + j)] = static_cast<float>(sum);
+        }
+      }
+    }
+    const std::vector<double> out(acc.begin(), acc.end());
+    WriteMode nearest;
+    write_tensor(acc_type, m, n, out, sram_bytes(c, a[0], is.base[0], m * row_bytes(acc_type, n)), {}, nearest);
+  }
+
+  // Each result is the exact operation on the inputs (in double for exp,
+  // rsqrt and the activations), rounded once into dst's type.
+  void vector(int32_t c, const Instruction& ins, const Issued& is) {
+    const auto& a = ins.args;
+    const Opcode op = ins.op;
+    if (op >= Opcode::kVadd && op <= Opcode::kVmax) {
+      const int64_t rows = a[3].i, cols = a[4].i, bcast = a[5].i;
+      const std::vector<float> x = load(c, ins, is, 1, rows, cols);
+      const int64_t b_rows = bcast == 1 ? 1 : rows, b_cols = bcast == 2 ? 1 : cols;
+      const std::vector<float> y = load(c, ins, is, 2, b_rows, b_cols);
+      std::vector<double> out(x.size());
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t col = 0; col < cols; ++col) {
+          const double p = x[static_cast<size_t>(r * cols + col)];
+          const double q = y[static_cast<size_t>((bcast == 1 ? 0 : r) * b_cols + (bcast == 2 ? 0 : col))];
+          double v = 0;
+          switch (op) {
+            case Opcode::kVadd: v = p + q; break;
+            case Opcode::kVsub: v = p - q; break;
+            case Opcode::kVmul: v = p * q; break;
+            default: v = std::isnan(p) || std::isnan(q) ? std::nan("") : std::max(p, q); break;
+          }
+          out[static_cast<size_t>(r * cols + col)] = v;
+        }
+      }
+      store(c, ins, is, 0, rows, cols, out);
+      return;
+    }
+    const int64_t rows = a[2].i, cols = a[3].i;
+    if (op == Opcode::kVcast) {
+      const std::vector<float> x = load(c, ins, is, 1, rows, cols, 5);
+      store(c, ins, is, 0, rows, cols, std::vector<double>(x.begin(), x.end()), 4);
+      return;
+    }
+    const std::vector<float> x = load(c, ins, is, 1, rows, cols);
+    if (op == Opcode::kVrsum || op == Opcode::kVrmax) {
+      std::vector<double> out(static_cast<size_t>(rows));
+      for (int64_t r = 0; r < rows; ++r) {
+        double v = op == Opcode::kVrsum ? 0.0 : -std::numeric_limits<double>::infinity();
+        for (int64_t col = 0; col < cols; ++col) {
+          const double e = x[static_cast<size_t>(r * cols + col)];
+          v = op == Opcode::kVrsum ? v + e : (std::isnan(e) || std::isnan(v) ? std::nan("") : std::max(v, e));
+        }
+        out[static_cast<size_t>(r)] = v;
+      }
+      store(c, ins, is, 0, rows, 1, out);
+      return;
+    }
+    const double imm = op == Opcode::kVmuls || op == Opcode::kVadds ? a[4].f : 0.0;
+    std::vector<double> out(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double e = x[i];
+      switch (op) {
+        case Opcode::kVexp: out[i] = std::exp(e); break;
+        case Opcode::kVrsqrt: out[i] = 1 / std::sqrt(e); break;
+        case Opcode::kVrecip: out[i] = 1 / e; break;
+        case Opcode::kVsilu: out[i] = e / (1 + std::exp(-e)); break;
+        case Opcode::kVgelu: {
+          constexpr double kSqrt2OverPi = 0.7978845608028654;
+          out[i] = 0.5 * e * (1 + std::tanh(kSqrt2OverPi * (e + 0.044715 * e * e * e)));
+          break;
+        }
+        case Opcode::kVmuls: out[i] = e * imm; break;
+        default: out[i] = e + imm; break;
+      }
+    }
+    store(c, ins, is, 0, rows, cols, out);
+  }
+
+  const Program& program_;
+  const Machine& machine_;
+  const Timing& timing_;
+  Hbm& hbm_;
+  const RunOptions& options_;
+  const std::string& file_;
+  std::vector<CoreState> cores_;
+  std::vector<std::vector<uint8_t>> sram_;  // by core number, allocated when first touched
+  std::vector<double> channel_free_;        // cycle each HBM channel is next free
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
+  RunResult result_;
+};
+
+}  // namespace
+
+core::Result<RunResult> run(const Program& program, const Machine& machine, const Timing& timing, Hbm& hbm,
+                            const RunOptions& options, const std::string& file) {
+  if (core::Diagnostics errors = check(program, file, &machine); !errors.empty()) return errors;
+  try {
+    return Executor(program, machine, timing, hbm, options, file).run();
+  } catch (const Abort& abort) {
+    return core::Diagnostics{abort.error};
+  }
+}
+
+}  // namespace tfab::vp
