@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cctype>
 #include <filesystem>
+#include <fstream>
 
 #include "tensorfab/config/reader.h"
 #include "tensorfab/core/parallel.h"
@@ -915,6 +916,89 @@ core::Result<vp::Program> load_program(const config::Catalog& catalog, const Pro
     return vp::decode(std::span(data, bytes.size()), request.path, on);
   }
   return vp::assemble(bytes, request.path, on);
+}
+
+namespace {
+
+// "0x1000" or "4096": a non-negative integer.
+std::optional<int64_t> parse_address(std::string_view text) {
+  try {
+    size_t used = 0;
+    const long long v = std::stoll(std::string(text), &used, 0);
+    if (used != text.size() || v < 0) return std::nullopt;
+    return v;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+core::Result<RunOutcome> run_program(const config::Catalog& catalog, const RunRequest& request) {
+  auto chip = hw::load_chip(catalog, request.program.chip);
+  if (!chip) return chip.errors();
+  auto machine = vp::machine_for(*chip);
+  if (!machine) return machine.errors();
+  auto timing = vp::timing_for(*chip);
+  if (!timing) return timing.errors();
+  auto program = load_program(catalog, request.program);
+  if (!program) return program.errors();
+
+  core::Diagnostics errors;
+  vp::Hbm hbm;
+  for (const std::string& load : request.loads) {
+    const size_t eq = load.find('=');
+    const auto address = parse_address(std::string_view(load).substr(0, eq));
+    if (eq == std::string::npos || !address) {
+      errors.push_back(core::bad_input(fmt::format("expected ADDRESS=FILE, got '{}'", load), "--load"));
+      continue;
+    }
+    auto bytes = config::read_file(load.substr(eq + 1));
+    if (!bytes) {
+      core::append_new(errors, bytes.errors());
+      continue;
+    }
+    if (static_cast<double>(*address) + static_cast<double>(bytes->size()) > machine->hbm.base()) {
+      errors.push_back(core::bad_input(fmt::format("{} bytes at {:#x} pass the end of HBM ({:.0f} bytes)",
+                                                   bytes->size(), *address, machine->hbm.base()),
+                                       "--load"));
+      continue;
+    }
+    hbm.write(*address, std::span(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()));
+  }
+  struct Dump {
+    int64_t address, bytes;
+    std::string path;
+  };
+  std::vector<Dump> dumps;
+  for (const std::string& dump : request.dumps) {
+    const size_t colon = dump.find(':'), eq = dump.find('=');
+    std::optional<int64_t> address, bytes;
+    if (colon != std::string::npos && eq != std::string::npos && colon < eq) {
+      address = parse_address(std::string_view(dump).substr(0, colon));
+      bytes = parse_address(std::string_view(dump).substr(colon + 1, eq - colon - 1));
+    }
+    if (!address || !bytes || *bytes == 0 ||
+        static_cast<double>(*address) + static_cast<double>(*bytes) > machine->hbm.base() || *bytes > (int64_t{1} << 32)) {
+      errors.push_back(core::bad_input(
+          fmt::format("expected ADDRESS:BYTES=FILE inside HBM and at most 4 GiB, got '{}'", dump), "--dump"));
+      continue;
+    }
+    dumps.push_back({*address, *bytes, dump.substr(eq + 1)});
+  }
+  if (!errors.empty()) return errors;
+
+  auto result = vp::run(*program, *machine, *timing, hbm, request.options, request.program.path);
+  if (!result) return result.errors();
+  for (const Dump& d : dumps) {
+    std::vector<uint8_t> bytes(static_cast<size_t>(d.bytes));
+    hbm.read(d.address, bytes);
+    std::ofstream out(d.path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    if (!out) errors.push_back(core::bad_input(fmt::format("{}: cannot be written", d.path), "--dump"));
+  }
+  if (!errors.empty()) return errors;
+  return RunOutcome{std::move(*program), *machine, std::move(*timing), std::move(*result)};
 }
 
 }  // namespace tfab::api

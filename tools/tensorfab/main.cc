@@ -17,6 +17,7 @@
 #include "tensorfab/report/chip_sheet.h"
 #include "tensorfab/report/json.h"
 #include "tensorfab/report/serving.h"
+#include "tensorfab/report/trace.h"
 #include "tensorfab/validate/validate.h"
 
 namespace {
@@ -443,6 +444,43 @@ int run_vp(const config::Catalog& catalog, const api::ProgramRequest& request, c
   return kOk;
 }
 
+// `tensorfab vp run`: the run's time and work, each core's engines, and
+// the trace when asked for.
+int run_vp_program(const config::Catalog& catalog, const api::RunRequest& request, const std::string& trace_path) {
+  auto outcome = api::run_program(catalog, request);
+  if (!outcome) return report_errors(outcome.errors());
+  const vp::RunResult& r = outcome->result;
+  const vp::Machine& m = outcome->machine;
+  std::cout << fmt::format("{} on {} ({} cores, {:.0f} KiB SRAM each, {:.3g} GHz)\n", request.program.path, m.chip,
+                           m.cores, m.sram.base() / 1024, outcome->timing.clock.base() / 1e9);
+  std::cout << fmt::format("  time          {:.4g} us ({} cycles)\n", r.time.base() * 1e6, r.cycles);
+  std::cout << fmt::format("  instructions  {}\n", r.instructions);
+  std::cout << fmt::format("  tensor        {} MACs\n", r.macs);
+  std::cout << fmt::format("  HBM           {} bytes read, {} written\n", r.hbm_read, r.hbm_written);
+  std::cout << "  busy, % of the run:\n   core  dma0  dma1  dma2  dma3  tensor  vector\n";
+  for (const vp::CoreStats& c : r.cores) {
+    std::string line = fmt::format("   {:>4}", c.core);
+    for (int lane = 0; lane < vp::kLanes; ++lane) {
+      const double share = r.cycles > 0 ? 100.0 * static_cast<double>(c.busy[static_cast<size_t>(lane)]) /
+                                              static_cast<double>(r.cycles)
+                                        : 0.0;
+      line += fmt::format("  {:>{}.0f}", share, lane < vp::kTensorLane ? 4 : 6);
+    }
+    std::cout << line << "\n";
+  }
+  for (const std::string& note : r.notes) std::cout << "  note: " << note << "\n";
+  if (!trace_path.empty()) {
+    std::ofstream out(trace_path);
+    out << report::perfetto_trace(outcome->program, r, outcome->timing.clock).dump() << "\n";
+    if (!out) {
+      std::cerr << fmt::format("error: {}: cannot be written\n", trace_path);
+      return kRunFailed;
+    }
+    std::cout << fmt::format("  trace         {} (open in ui.perfetto.dev)\n", trace_path);
+  }
+  return kOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -550,7 +588,7 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"chips", "models", "scenarios", "nodes", "packages", "memories", "datacenters"}));
 
-  auto* vp_cmd = app.add_subcommand("vp", "Virtual prototype: assemble and disassemble programs (docs/isa.md)");
+  auto* vp_cmd = app.add_subcommand("vp", "Virtual prototype: assemble, disassemble and run programs (docs/isa.md)");
   vp_cmd->require_subcommand(1);
   api::ProgramRequest program;
   std::string image_path;
@@ -562,6 +600,22 @@ int main(int argc, char** argv) {
   for (auto* cmd : {asm_cmd, disasm_cmd}) {
     cmd->add_option("--chip", program.chip, "Check addresses and cores against this chip (id or YAML path)");
   }
+  api::RunRequest run_request;
+  run_request.program.chip = "seed-2nm";
+  std::string trace_path;
+  bool timing_only = false;
+  auto* run_cmd = vp_cmd->add_subcommand("run", "Run a program: its values and its time on a chip");
+  run_cmd->add_option("file", run_request.program.path, "Assembly text or binary image")->required();
+  run_cmd->add_option("--chip", run_request.program.chip, "Chip to run on, id or YAML path (default seed-2nm)");
+  run_cmd->add_option("--load", run_request.loads, "ADDRESS=FILE: put a file's bytes in HBM first")
+      ->allow_extra_args(false);
+  run_cmd->add_option("--dump", run_request.dumps, "ADDRESS:BYTES=FILE: write HBM bytes to a file after")
+      ->allow_extra_args(false);
+  run_cmd->add_option("--trace", trace_path, "Write a Perfetto (Chrome JSON) trace of the run");
+  run_cmd->add_flag("--timing-only", timing_only, "Keep time without computing values (faster)");
+  run_cmd->add_option("--max-instructions", run_request.options.instruction_limit,
+                      "Stop a program that has not halted after this many instructions")
+      ->check(CLI::PositiveNumber);
 
   try {
     app.parse(argc, argv);
@@ -580,6 +634,11 @@ int main(int argc, char** argv) {
   tbb::global_control thread_cap(tbb::global_control::max_allowed_parallelism, parallelism);
 
   const config::Catalog catalog(data_dir(data_flag));
+  if (*run_cmd) {
+    run_request.options.compute = !timing_only;
+    run_request.options.trace = !trace_path.empty();
+    return run_vp_program(catalog, run_request, trace_path);
+  }
   if (*vp_cmd) return run_vp(catalog, program, *asm_cmd ? image_path : std::string{});
   if (*study_cmd) {
     study.overrides = set_overrides();

@@ -19,6 +19,7 @@
 #include "tensorfab/perf/serving.h"
 #include "tensorfab/tech/process.h"
 #include "tensorfab/tech/wafer.h"
+#include "tensorfab/vp/execute.h"
 #include "tensorfab/vp/isa.h"
 #include "tensorfab/workload/training.h"
 
@@ -206,5 +207,21 @@ struct ProgramRequest {
   std::string chip;  // id or path; empty: no machine, so addresses are not bounded
 };
 [[nodiscard]] core::Result<vp::Program> load_program(const config::Catalog& catalog, const ProgramRequest& request);
+
+// Runs a program on a chip (`tensorfab vp run`). HBM starts with the
+// `loads` ("ADDRESS=FILE": a file's bytes at a byte address, hex or
+// decimal) and the `dumps` ("ADDRESS:BYTES=FILE") are written after.
+struct RunRequest {
+  ProgramRequest program;  // its chip is required
+  vp::RunOptions options;
+  std::vector<std::string> loads, dumps;
+};
+struct RunOutcome {
+  vp::Program program;
+  vp::Machine machine;
+  vp::Timing timing;
+  vp::RunResult result;
+};
+[[nodiscard]] core::Result<RunOutcome> run_program(const config::Catalog& catalog, const RunRequest& request);
 
 }  // namespace tfab::api
