@@ -241,10 +241,13 @@ class Executor {
             return;
           }
           Issued issued{static_cast<int32_t>(core.pc), core.clock, {}};
+          bool registers = false;
           for (size_t f = 0; f < spec(ins.op).fields.size(); ++f) {
-            if (a[f].address.reg != Address::kNoRegister) issued.base[f] = r[a[f].address.reg];
+            if (a[f].address.reg == Address::kNoRegister) continue;
+            issued.base[f] = r[a[f].address.reg];
+            registers = true;
           }
-          check_addresses(c, ins, issued);
+          if (registers) check_addresses(c, ins, issued);
           const bool idle = !l.busy && l.queue.empty();
           l.queue.push_back(issued);
           if (idle) push({core.clock, c, lane, EventKind::kTry});
@@ -443,12 +446,16 @@ class Executor {
     const int64_t chunks = std::min(channels, static_cast<int64_t>(std::ceil(bytes / real(timing_.interleave))));
     const int64_t first = (address / timing_.interleave) % channels;
     const double share = bytes / real(chunks) / timing_.channel_bytes_per_cycle;
+    // The channels from `first` on, wrapping round: two contiguous runs.
     double last = 0;
-    for (int64_t i = 0; i < chunks; ++i) {
-      double& free = channel_free_[static_cast<size_t>((first + i) % channels)];
-      free = std::max(free, real(now)) + share;
-      last = std::max(last, free);
-    }
+    auto occupy = [&](int64_t from, int64_t to) {
+      for (double* f = channel_free_.data() + from; f != channel_free_.data() + to; ++f) {
+        *f = std::max(*f, real(now)) + share;
+        last = std::max(last, *f);
+      }
+    };
+    occupy(first, std::min(channels, first + chunks));
+    occupy(0, std::max<int64_t>(0, first + chunks - channels));
     return static_cast<int64_t>(std::ceil(last)) - now + timing_.hbm_latency;
   }
 
