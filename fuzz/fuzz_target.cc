@@ -107,6 +107,13 @@ std::optional<Finding> evaluate(Kind kind, const std::string& file) {
       if (vp::encode(*again) != image) return Finding{"its disassembly assembles to another program"};
       auto decoded = vp::decode(image, "image.bin");
       if (!decoded || vp::encode(*decoded) != image) return Finding{"its binary image does not decode to it"};
+      // And it runs, or fails with an error: never a crash. Twice, to the same end.
+      api::RunRequest run{{file, "seed-2nm"}, {}, {}, {}};
+      run.options.instruction_limit = 20'000;
+      auto first = api::run_program(shipped, run), second = api::run_program(shipped, run);
+      if (first.ok() != second.ok() || (first.ok() && first->result.cycles != second->result.cycles)) {
+        return Finding{"two runs of it end differently"};
+      }
       return std::nullopt;
     }
     case Kind::kPackage:

@@ -51,6 +51,16 @@ double real(int64_t n) { return static_cast<double>(n); }
 // stalls at a full one. Part of the instruction set (docs/isa.md).
 constexpr size_t kQueueDepth = 64;
 
+// No instruction takes longer than 2^32 cycles (2.5 s at 1.75 GHz), and a
+// run steps at most 2^30 instructions: no count of cycles can overflow.
+constexpr double kLongestInstruction = 0x1p32;
+constexpr int64_t kMostInstructions = int64_t{1} << 30;
+
+// The prototype holds each core's scratchpad in host memory.
+constexpr double kLargestSram = 0x1p30;
+
+int64_t cycles(double x) { return static_cast<int64_t>(std::ceil(std::min(x, kLongestInstruction))); }
+
 core::NumberFormat rate_format(DataType t) {
   switch (t) {
     case DataType::kFp32: return core::NumberFormat::kFP32;
@@ -204,9 +214,9 @@ class Executor {
         core.stats.halted_at = core.clock;
         return;
       }
-      if (++result_.instructions > options_.instruction_limit) {
+      if (++result_.instructions > std::min(options_.instruction_limit, kMostInstructions)) {
         fail(c, core.pc, fmt::format("the program ran past {} instructions without halting (see --max-instructions)",
-                                     options_.instruction_limit));
+                                     std::min(options_.instruction_limit, kMostInstructions)));
       }
       const Instruction& ins = code[core.pc];
       const auto& a = ins.args;
@@ -274,7 +284,8 @@ class Executor {
 
   // Register-based addresses, checked as they are issued.
   void check_addresses(int32_t c, const Instruction& ins, const Issued& issued) {
-    for (const Extent& e : extents(ins).all()) {
+    const Extents spans = extents(ins);
+    for (const Extent& e : spans.all()) {
       const Address& a = ins.args[e.field].address;
       if (a.reg == Address::kNoRegister) continue;
       const double start = real(a.offset) + real(issued.base[e.field]);
@@ -405,7 +416,7 @@ class Executor {
     const bool binary = ins.op >= Opcode::kVadd && ins.op <= Opcode::kVmax;
     const double elements = real(a[binary ? 3 : 2].i) * real(a[binary ? 4 : 3].i);
     const double rate = transcendental(ins.op) ? timing_.transcendental_per_cycle : timing_.vector_per_cycle;
-    return static_cast<int64_t>(std::ceil(elements / rate));
+    return cycles(elements / rate);
   }
 
   int64_t matmul_cycles(DataType ta, DataType tb, int64_t m, int64_t n, int64_t k) {
@@ -416,7 +427,7 @@ class Executor {
       macs = timing_.macs_per_cycle[static_cast<size_t>(core::NumberFormat::kBF16)];
       note(fmt::format("the chip has no {} tensor rate: those matmuls run at the BF16 rate", core::name(f)));
     }
-    if (timing_.array_rows == 0) return static_cast<int64_t>(std::ceil(real(m) * real(n) * real(k) / macs));
+    if (timing_.array_rows == 0) return cycles(real(m) * real(n) * real(k) / macs);
     // Weight-stationary (docs/tile-model.md): blocks of rows x cols of B,
     // a narrower format packing more of K into a row of PEs; the weights of
     // the first block load, then each block streams m rows of A (at least
@@ -424,7 +435,7 @@ class Executor {
     const int64_t rows = timing_.array_rows, cols = timing_.array_cols;
     const auto k_per_block = std::max<int64_t>(1, std::llround(macs / real(cols)));
     const int64_t blocks = ((k + k_per_block - 1) / k_per_block) * ((n + cols - 1) / cols);
-    return rows + (blocks - 1) * std::max(m, rows) + m + rows + cols - 1;
+    return cycles(real(rows) + real(blocks - 1) * real(std::max(m, rows)) + real(m + rows + cols - 1));
   }
 
   // HBM is interleaved across channels; a transfer keeps the channels it
@@ -437,15 +448,14 @@ class Executor {
     if (from_hbm) result_.hbm_read += a[2].i * a[3].i;
     if (to_hbm) result_.hbm_written += a[2].i * a[3].i;
     if (!from_hbm && !to_hbm) {
-      return timing_.sram_bytes_per_cycle > 0 ? static_cast<int64_t>(std::ceil(bytes / timing_.sram_bytes_per_cycle))
-                                              : 1;
+      return timing_.sram_bytes_per_cycle > 0 ? cycles(bytes / timing_.sram_bytes_per_cycle) : 1;
     }
     const size_t side = from_hbm ? 1 : 0;
     const int64_t address = a[side].address.offset + issued.base[side];
     const int64_t channels = timing_.hbm_channels;
     const int64_t chunks = std::min(channels, static_cast<int64_t>(std::ceil(bytes / real(timing_.interleave))));
     const int64_t first = (address / timing_.interleave) % channels;
-    const double share = bytes / real(chunks) / timing_.channel_bytes_per_cycle;
+    const double share = static_cast<double>(cycles(bytes / real(chunks) / timing_.channel_bytes_per_cycle));
     // The channels from `first` on, wrapping round: two contiguous runs.
     double last = 0;
     auto occupy = [&](int64_t from, int64_t to) {
@@ -668,6 +678,11 @@ class Executor {
 core::Result<RunResult> run(const Program& program, const Machine& machine, const Timing& timing, Hbm& hbm,
                             const RunOptions& options, const std::string& file) {
   if (core::Diagnostics errors = check(program, file, &machine); !errors.empty()) return errors;
+  if (machine.sram.base() > kLargestSram) {
+    return core::bad_input(fmt::format("{} has {:.0f} bytes of SRAM per core; the prototype holds at most {:.0f}",
+                                       machine.chip, machine.sram.base(), kLargestSram),
+                           "sram");
+  }
   try {
     return Executor(program, machine, timing, hbm, options, file).run();
   } catch (const Abort& abort) {

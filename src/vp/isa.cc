@@ -269,7 +269,8 @@ class Checker {
         break;
       }
     }
-    for (const Extent& e : extents(ins).all()) within(s.fields[e.field].name, ins.args[e.field].address, e.bytes);
+    const Extents spans = extents(ins);
+    for (const Extent& e : spans.all()) within(s.fields[e.field].name, ins.args[e.field].address, e.bytes);
   }
 
   core::Diagnostics take() { return std::move(errors_); }

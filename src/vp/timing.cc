@@ -76,7 +76,7 @@ core::Result<Timing> timing_for(const hw::ChipSpec& chip) {
   const double achievable = memory.bandwidth().base() * chip.efficiency.memory;
   t.channel_bytes_per_cycle = achievable / real(t.hbm_channels) / hz;
   if (memory.latency) {
-    t.hbm_latency = std::llround(memory.latency->base() * hz);
+    t.hbm_latency = std::llround(std::min(memory.latency->base() * hz, 0x1p32));  // as long as any instruction may take
   } else {
     t.notes.push_back("the chip file gives no memory latency: HBM loads take no latency");
   }

@@ -70,7 +70,7 @@ class Hbm {
 struct RunOptions {
   bool compute = true;  // false: timing only, no values
   bool trace = false;   // keep every engine instruction's start and end
-  int64_t instruction_limit = 1'000'000'000;  // a stream that never halts is an error
+  int64_t instruction_limit = 1'000'000'000;  // a stream that never halts is an error (at most 2^30)
 };
 
 // One engine instruction as it ran, for a trace.
