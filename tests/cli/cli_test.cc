@@ -101,11 +101,16 @@ std::vector<BadInput> bad_inputs() {
   auto bad_preset = write("pre.yaml", "preset: h100-sx\n");
   auto assembly = write("typo.s", ".core 0\n    dma dst=sram:0x0 src=hbm:0x0 rows=4 row_byts=64\n");
   auto image = write("damaged.bin", std::string("TFVP\x01\x00\x01\x00", 8));
+  auto deadlock = write("deadlock.s", "dma dst=sram:0x0 src=hbm:0x0 rows=1 row_bytes=64 signal=s0\n"
+                                      "vexp dst=sram:0x0:fp32 src=sram:0x0:fp32 rows=1 cols=16 wait=s1\n");
   const std::string model = " --model llama-3.1-8b";
   return {
       {"assembly_key_typo", "vp asm " + assembly.string() + " -o " + chip_dir + "/typo.bin",
        "typo.s:2:41: dma.row_byts: dma takes no 'row_byts' (did you mean 'row_bytes'?)"},
       {"damaged_image", "vp disasm " + image.string(), "damaged.bin: not a tensorfab program image"},
+      {"program_deadlock", "vp run " + deadlock.string(),
+       "deadlock.s:2: vexp: deadlock: it waits for s1, which holds 0 of the 1 it needs"},
+      {"run_load_syntax", "vp run " + deadlock.string() + " --load 0x10", "--load: expected ADDRESS=FILE, got '0x10'"},
       {"duplicate_key", "check " + duplicate.string(), "dup.yaml:3:1: duplicate key 'tdp'"},
       {"unknown_preset", "check " + bad_preset.string(), "pre.yaml:1:9: preset: unknown chip 'h100-sx' (did you mean 'h100-sxm'?"},
       {"missing_file", "check " + chip_dir + "/nowhere.yaml", "nowhere.yaml: no such file"},
@@ -187,6 +192,29 @@ TEST(Cli, AssemblesAndDisassemblesPrograms) {
       << refused.err;
 }
 
+// The shipped GEMM tile runs on the seed: its inputs loaded, its output
+// dumped, its time printed and its trace written.
+TEST(Cli, RunsAProgramWithATrace) {
+  std::string zeros(0x60000, '\0');
+  for (size_t i = 0; i < zeros.size(); i += 2) zeros[i + 1] = 0x3f;  // BF16 0x3f00 = 0.5
+  auto inputs = write("inputs.bin", zeros);
+  const auto output = scratch() / "c.bin", trace = scratch() / "trace.json";
+  Outcome r = tensorfab(std::string("vp run ") + TFAB_DATA_DIR + "/programs/gemm-tile.s --load 0=" + inputs.string() +
+                        " --dump 0x80000:4=" + output.string() + " --trace " + trace.string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("on seed-2nm (32 cores, 2048 KiB SRAM each, 1.75 GHz)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("16777216 MACs"), std::string::npos) << r.out;
+  // C = 512 x 0.5 x 0.5 = 128, BF16 0x4300.
+  std::ifstream c(output, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(c)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(bytes, std::string("\x00\x43\x00\x43", 4));
+  std::ifstream t(trace);
+  const auto json = nlohmann::json::parse(t);
+  size_t matmuls = 0;
+  for (const auto& e : json["traceEvents"]) matmuls += e.value("name", "") == "matmul";
+  EXPECT_EQ(matmuls, 8u);
+}
+
 TEST(Cli, ReportsAllErrorsOfAFileAtOnce) {
   auto many = write("many.yaml", "preset: h100-sxm\ntdp: 700\nvector:\n  fp32: -1 TFLOPS\nmemory:\n  stakcs: 2\n");
   Outcome r = tensorfab("check " + many.string());
@@ -195,7 +223,7 @@ TEST(Cli, ReportsAllErrorsOfAFileAtOnce) {
 }
 
 TEST(Cli, HelpOnEverySubcommand) {
-  for (std::string sub : {"", "study ", "eval ", "check ", "list ", "vp ", "vp asm "}) {
+  for (std::string sub : {"", "study ", "eval ", "check ", "list ", "vp ", "vp asm ", "vp run "}) {
     Outcome r = tensorfab(sub + "--help");
     EXPECT_EQ(r.code, 0) << sub;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << sub << r.out;
