@@ -11,9 +11,11 @@
 
 #include "tensorfab/config/reader.h"
 #include "tensorfab/core/parallel.h"
+#include "tensorfab/core/spelling.h"
 #include "tensorfab/cost/calibration.h"
 #include "tensorfab/report/json.h"
 #include "tensorfab/validate/validate.h"
+#include "tensorfab/vp/tensor.h"
 #include "tensorfab/workload/training.h"
 
 namespace tfab::api {
@@ -933,6 +935,54 @@ std::optional<int64_t> parse_address(std::string_view text) {
 }
 
 }  // namespace
+
+core::Result<CompiledGemm> compile_gemm(const config::Catalog& catalog, const GemmRequest& request) {
+  core::Diagnostics errors;
+  auto type = [&](const std::string& text, const char* key) {
+    const auto t = vp::parse_data_type(text);
+    if (!t) {
+      core::Diagnostic d = core::bad_input(fmt::format("unknown element type '{}'", text), key);
+      if (auto near = core::closest_match(text, vp::data_type_names())) d.notes.push_back(fmt::format("did you mean '{}'?", *near));
+      errors.push_back(std::move(d));
+    }
+    return t.value_or(vp::DataType::kBf16);
+  };
+  vp::GemmKernel g;
+  const vp::DataType operands = type(request.operands, "--type"), output = type(request.output, "--out-type");
+  g.accumulator = type(request.accumulator, "--accumulator");
+  for (const auto& [value, flag] : {std::pair{request.m, "--m"}, std::pair{request.n, "--n"}, std::pair{request.k, "--k"}}) {
+    if (value <= 0 || value > (int64_t{1} << 20)) {
+      errors.push_back(core::bad_input(fmt::format("expected a size from 1 to 2^20, got {}", value), flag));
+    }
+  }
+  auto chip = hw::load_chip(catalog, request.chip);
+  if (!chip) core::append_new(errors, chip.errors());
+  if (!errors.empty()) return errors;
+  auto machine = vp::machine_for(*chip);
+  if (!machine) return machine.errors();
+
+  // One tensor after another, each 4 KiB aligned.
+  int64_t at = 0;
+  auto place = [&](int64_t bytes) {
+    const int64_t start = at;
+    at += (bytes + 4095) / 4096 * 4096;
+    return start;
+  };
+  g.a = {place(request.m * vp::row_bytes(operands, request.k)), operands, request.m, request.k, 0};
+  g.b = {place(request.n * vp::row_bytes(operands, request.k)), operands, request.n, request.k, 0};
+  g.c = {place(request.m * vp::row_bytes(output, request.n)), output, request.m, request.n, 0};
+  g.a.scales = place(vp::scale_bytes(operands, request.m, request.k));
+  g.b.scales = place(vp::scale_bytes(operands, request.n, request.k));
+  if (static_cast<double>(at) > machine->hbm.base()) {
+    return core::bad_input(fmt::format("A, B and C take {} bytes; {} has {:.0f} of HBM", at, machine->chip,
+                                       machine->hbm.base()),
+                           "--m");
+  }
+  vp::GemmPlan plan;
+  auto program = vp::compile_gemm(g, *machine, &plan);
+  if (!program) return program.errors();
+  return CompiledGemm{std::move(*program), g, plan};
+}
 
 core::Result<RunOutcome> run_program(const config::Catalog& catalog, const RunRequest& request) {
   auto chip = hw::load_chip(catalog, request.program.chip);

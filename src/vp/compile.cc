@@ -74,18 +74,19 @@ core::Result<Program> compile_gemm(const GemmKernel& g, const Machine& machine, 
   if (core::Diagnostics errors = check_gemm(g); !errors.empty()) return errors;
   const int64_t m = g.a.rows, n = g.b.rows, k = g.a.cols;
 
-  // The largest tiles whose buffers fit the scratchpad; K slices in whole
-  // MX blocks (32), so every slice starts on a byte and a scale.
+  // The largest tiles whose buffers fit the scratchpad and still give every
+  // core a tile (or the smallest that fit, for a small GEMM); K slices in
+  // whole MX blocks (32), so every slice starts on a byte and a scale.
   int64_t tm = 0, tn = 0, tk = 0;
   for (const int64_t t : {256, 128, 64, 32}) {
     for (const int64_t slice : {512, 256, 128, 64, 32}) {
       const int64_t tile_m = std::min(m, t), tile_n = std::min(n, t), tile_k = std::min(k, slice);
-      if (static_cast<double>(layout(g, tile_m, tile_n, tile_k).end) <= machine.sram.base()) {
-        tm = tile_m, tn = tile_n, tk = tile_k;
-        break;
-      }
+      if (static_cast<double>(layout(g, tile_m, tile_n, tile_k).end) > machine.sram.base()) continue;
+      tm = tile_m, tn = tile_n, tk = tile_k;
+      break;
     }
-    if (tm > 0) break;
+    const int64_t tiles = ((m + tm - 1) / std::max<int64_t>(tm, 1)) * ((n + tn - 1) / std::max<int64_t>(tn, 1));
+    if (tm > 0 && tiles >= machine.cores) break;
   }
   if (tm == 0) {
     return core::bad_input(fmt::format("{}'s {:.0f} bytes of SRAM per core cannot hold the smallest GEMM tiles",

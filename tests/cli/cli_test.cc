@@ -110,6 +110,8 @@ std::vector<BadInput> bad_inputs() {
       {"damaged_image", "vp disasm " + image.string(), "damaged.bin: not a tensorfab program image"},
       {"program_deadlock", "vp run " + deadlock.string(),
        "deadlock.s:2: vexp: deadlock: it waits for s1, which holds 0 of the 1 it needs"},
+      {"gemm_type_typo", "vp compile gemm --m 8 --n 8 --k 32 --type bf61",
+       "--type: unknown element type 'bf61' (did you mean 'bf16'?)"},
       {"run_load_syntax", "vp run " + deadlock.string() + " --load 0x10", "--load: expected ADDRESS=FILE, got '0x10'"},
       {"duplicate_key", "check " + duplicate.string(), "dup.yaml:3:1: duplicate key 'tdp'"},
       {"unknown_preset", "check " + bad_preset.string(), "pre.yaml:1:9: preset: unknown chip 'h100-sx' (did you mean 'h100-sxm'?"},
@@ -215,6 +217,17 @@ TEST(Cli, RunsAProgramWithATrace) {
   EXPECT_EQ(matmuls, 8u);
 }
 
+// A compiled GEMM is assembly that runs: every MAC of the GEMM on the chip.
+TEST(Cli, CompilesAGemmThatRuns) {
+  const auto program = scratch() / "gemm.s";
+  Outcome made = tensorfab("vp compile gemm --m 300 --n 200 --k 96 --type mxfp8-e4m3 --chip h100-sxm -o " +
+                           program.string());
+  ASSERT_EQ(made.code, 0) << made.err;
+  Outcome ran = tensorfab("vp run " + program.string() + " --chip h100-sxm");
+  ASSERT_EQ(ran.code, 0) << ran.err;
+  EXPECT_NE(ran.out.find(std::to_string(300 * 200 * 96) + " MACs"), std::string::npos) << ran.out;
+}
+
 TEST(Cli, ReportsAllErrorsOfAFileAtOnce) {
   auto many = write("many.yaml", "preset: h100-sxm\ntdp: 700\nvector:\n  fp32: -1 TFLOPS\nmemory:\n  stakcs: 2\n");
   Outcome r = tensorfab("check " + many.string());
@@ -223,7 +236,7 @@ TEST(Cli, ReportsAllErrorsOfAFileAtOnce) {
 }
 
 TEST(Cli, HelpOnEverySubcommand) {
-  for (std::string sub : {"", "study ", "eval ", "check ", "list ", "vp ", "vp asm ", "vp run "}) {
+  for (std::string sub : {"", "study ", "eval ", "check ", "list ", "vp ", "vp asm ", "vp run ", "vp compile gemm "}) {
     Outcome r = tensorfab(sub + "--help");
     EXPECT_EQ(r.code, 0) << sub;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << sub << r.out;

@@ -444,6 +444,38 @@ int run_vp(const config::Catalog& catalog, const api::ProgramRequest& request, c
   return kOk;
 }
 
+// `tensorfab vp compile gemm`: the program as assembly, its HBM layout in
+// a comment at the top.
+int compile_vp_gemm(const config::Catalog& catalog, const api::GemmRequest& request, const std::string& path) {
+  auto compiled = api::compile_gemm(catalog, request);
+  if (!compiled) return report_errors(compiled.errors());
+  const vp::GemmKernel& g = compiled->kernel;
+  const vp::GemmPlan& p = compiled->plan;
+  std::string text = fmt::format(
+      "# C = A . B^T on {}: A {}x{}, B {}x{} ({}), C {}x{} ({}), accumulated in {}\n"
+      "# {} tiles of {}x{} on {} cores, K in slices of {}\n"
+      "# HBM: A at {:#x}, B at {:#x}, C at {:#x}",
+      request.chip, g.a.rows, g.a.cols, g.b.rows, g.b.cols, vp::name(g.a.type), g.c.rows, g.c.cols,
+      vp::name(g.c.type), vp::name(g.accumulator), p.tiles, p.tile_m, p.tile_n, p.cores, p.tile_k, g.a.address,
+      g.b.address, g.c.address);
+  if (vp::is_mx(g.a.type)) text += fmt::format(", scales of A at {:#x}, of B at {:#x}", g.a.scales, g.b.scales);
+  text += "\n" + vp::disassemble(compiled->program);
+  if (path.empty()) {
+    std::cout << text;
+    return kOk;
+  }
+  std::ofstream out(path);
+  out << text;
+  if (!out) {
+    std::cerr << fmt::format("error: {}: cannot be written\n", path);
+    return kRunFailed;
+  }
+  size_t instructions = 0;
+  for (const auto& core : compiled->program.cores) instructions += core.code.size();
+  std::cout << fmt::format("{}: {} instructions on {} cores\n", path, instructions, compiled->program.cores.size());
+  return kOk;
+}
+
 // `tensorfab vp run`: the run's time and work, each core's engines, and
 // the trace when asked for.
 int run_vp_program(const config::Catalog& catalog, const api::RunRequest& request, const std::string& trace_path) {
@@ -588,7 +620,7 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"chips", "models", "scenarios", "nodes", "packages", "memories", "datacenters"}));
 
-  auto* vp_cmd = app.add_subcommand("vp", "Virtual prototype: assemble, disassemble and run programs (docs/isa.md)");
+  auto* vp_cmd = app.add_subcommand("vp", "Virtual prototype: compile, assemble, disassemble and run programs (docs/isa.md)");
   vp_cmd->require_subcommand(1);
   api::ProgramRequest program;
   std::string image_path;
@@ -600,6 +632,19 @@ int main(int argc, char** argv) {
   for (auto* cmd : {asm_cmd, disasm_cmd}) {
     cmd->add_option("--chip", program.chip, "Check addresses and cores against this chip (id or YAML path)");
   }
+  api::GemmRequest gemm;
+  std::string compiled_path;
+  auto* compile_cmd = vp_cmd->add_subcommand("compile", "Compile a kernel into a program for a chip");
+  compile_cmd->require_subcommand(1);
+  auto* gemm_cmd = compile_cmd->add_subcommand("gemm", "C = A . B^T, tiled over the chip's cores");
+  gemm_cmd->add_option("--m", gemm.m, "Rows of A and C")->required();
+  gemm_cmd->add_option("--n", gemm.n, "Rows of B, columns of C")->required();
+  gemm_cmd->add_option("--k", gemm.k, "Columns of A and B")->required();
+  gemm_cmd->add_option("--type", gemm.operands, "Element type of A and B (default bf16; docs/isa.md)");
+  gemm_cmd->add_option("--out-type", gemm.output, "Element type of C (default bf16)");
+  gemm_cmd->add_option("--accumulator", gemm.accumulator, "fp32 (default), fp16 or bf16");
+  gemm_cmd->add_option("--chip", gemm.chip, "Chip to compile for, id or YAML path (default seed-2nm)");
+  gemm_cmd->add_option("-o,--output", compiled_path, "Write the assembly here (default: print it)");
   api::RunRequest run_request;
   run_request.program.chip = "seed-2nm";
   std::string trace_path;
@@ -634,6 +679,7 @@ int main(int argc, char** argv) {
   tbb::global_control thread_cap(tbb::global_control::max_allowed_parallelism, parallelism);
 
   const config::Catalog catalog(data_dir(data_flag));
+  if (*gemm_cmd) return compile_vp_gemm(catalog, gemm, compiled_path);
   if (*run_cmd) {
     run_request.options.compute = !timing_only;
     run_request.options.trace = !trace_path.empty();

@@ -19,6 +19,7 @@
 #include "tensorfab/perf/serving.h"
 #include "tensorfab/tech/process.h"
 #include "tensorfab/tech/wafer.h"
+#include "tensorfab/vp/compile.h"
 #include "tensorfab/vp/execute.h"
 #include "tensorfab/vp/isa.h"
 #include "tensorfab/workload/training.h"
@@ -222,6 +223,20 @@ struct RunOutcome {
   vp::Timing timing;
   vp::RunResult result;
 };
+// Compiles C = A . B^T for a chip (`tensorfab vp compile gemm`), with A,
+// B, C and the scales laid out one after another in HBM from address 0.
+struct GemmRequest {
+  std::string chip = "seed-2nm";
+  int64_t m = 0, n = 0, k = 0;
+  std::string operands = "bf16", output = "bf16", accumulator = "fp32";
+};
+struct CompiledGemm {
+  vp::Program program;
+  vp::GemmKernel kernel;
+  vp::GemmPlan plan;
+};
+[[nodiscard]] core::Result<CompiledGemm> compile_gemm(const config::Catalog& catalog, const GemmRequest& request);
+
 [[nodiscard]] core::Result<RunOutcome> run_program(const config::Catalog& catalog, const RunRequest& request);
 
 }  // namespace tfab::api
