@@ -43,6 +43,10 @@ struct Case {
   DataType operands, output;
 };
 
+void PrintTo(const Case& c, std::ostream* out) {
+  *out << c.chip << " " << c.m << "x" << c.n << "x" << c.k << " " << name(c.operands) << " -> " << name(c.output);
+}
+
 class CompiledGemm : public ::testing::TestWithParam<Case> {};
 
 // The compiled kernel computes C = A . B^T bit for bit as an FP32
@@ -66,7 +70,7 @@ TEST_P(CompiledGemm, IsBitExact) {
   std::vector<uint8_t> bytes(static_cast<size_t>(c.m * row_bytes(c.output, c.n)));
   hbm.read(g.c.address, bytes);
   const std::vector<float> out = read_tensor(c.output, c.m, c.n, bytes);
-  const FloatFormat& format = *find_float_format(name(c.output));
+  const FloatFormat format = *find_float_format(name(c.output));
   // Every 7th row and 5th column, and the last of each (the edge tiles):
   // the reference sums one product at a time.
   for (int64_t i = 0; i < c.m; i = i + 7 < c.m || i == c.m - 1 ? i + 7 : c.m - 1) {
@@ -89,7 +93,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"seed-2nm", 96, 64, 224, DataType::kMxfp8E4m3, DataType::kBf16},
                       Case{"seed-2nm", 64, 96, 160, DataType::kMxfp4, DataType::kFp32},
                       Case{"h100-sxm", 150, 200, 320, DataType::kBf16, DataType::kFp16}),  // 256 KiB a core
-    [](const auto& info) { return info.param.chip.substr(0, 4) + "_" + std::to_string(info.index); });
+    [](const auto& shape) { return shape.param.chip.substr(0, 4) + "_" + std::to_string(shape.index); });
 
 TEST(CompileGemm, RefusesWhatItCannotDo) {
   const Target t = target("seed-2nm");
