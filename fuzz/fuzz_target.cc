@@ -110,6 +110,7 @@ std::optional<Finding> evaluate(Kind kind, const std::string& file) {
       // And it runs, or fails with an error: never a crash. Twice, to the same end.
       api::RunRequest run{{file, "seed-2nm"}, {}, {}, {}};
       run.options.instruction_limit = 20'000;
+      run.options.work_limit = 4'000'000;  // a few seconds under the sanitizers
       auto first = api::run_program(shipped, run), second = api::run_program(shipped, run);
       if (first.ok() != second.ok() || (first.ok() && first->result.cycles != second->result.cycles)) {
         return Finding{"two runs of it end differently"};

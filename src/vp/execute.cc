@@ -326,8 +326,15 @@ class Executor {
       core.state = ScalarState::kRunning;
       push({std::max(now, core.clock), c, 0, EventKind::kScalar});
     }
-    if (options_.compute) compute(c, ins, head);
-    const int64_t end = now + std::max<int64_t>(1, duration(c, ins, head, now));
+    if (options_.compute) {
+      work_ += work(ins);
+      if (work_ > real(options_.work_limit)) {
+        fail(c, static_cast<size_t>(head.index),
+             fmt::format("the program passed its limit of {} operations computed", options_.work_limit));
+      }
+      compute(c, ins, head);
+    }
+    const int64_t end = now + std::max<int64_t>(1, duration(ins, head, now));
     l.busy = true;
     l.free_at = end;
     l.running = head.index;
@@ -401,7 +408,7 @@ class Executor {
 
   // ---- Time ---------------------------------------------------------------
 
-  int64_t duration(int32_t c, const Instruction& ins, const Issued& issued, int64_t now) {
+  int64_t duration(const Instruction& ins, const Issued& issued, int64_t now) {
     const auto& a = ins.args;
     switch (spec(ins.op).engine) {
       case Engine::kDma: return dma_cycles(ins, issued, now);
@@ -412,7 +419,6 @@ class Executor {
       }
       default: break;
     }
-    (void)c;
     const bool binary = ins.op >= Opcode::kVadd && ins.op <= Opcode::kVmax;
     const double elements = real(a[binary ? 3 : 2].i) * real(a[binary ? 4 : 3].i);
     const double rate = transcendental(ins.op) ? timing_.transcendental_per_cycle : timing_.vector_per_cycle;
@@ -476,6 +482,18 @@ class Executor {
   }
 
   // ---- Values -------------------------------------------------------------
+
+  // What computing an instruction's values costs: MACs, elements or bytes.
+  static double work(const Instruction& ins) {
+    const auto& a = ins.args;
+    switch (spec(ins.op).engine) {
+      case Engine::kDma: return real(a[2].i) * real(a[3].i);
+      case Engine::kTensor: return real(a[3].i) * real(a[4].i) * real(a[5].i);
+      default: break;
+    }
+    const bool binary = ins.op >= Opcode::kVadd && ins.op <= Opcode::kVmax;
+    return real(a[binary ? 3 : 2].i) * real(a[binary ? 4 : 3].i);
+  }
 
   std::vector<uint8_t>& sram(int core) {
     auto& s = sram_[static_cast<size_t>(core)];
@@ -670,6 +688,7 @@ class Executor {
   std::vector<std::vector<uint8_t>> sram_;  // by core number, allocated when first touched
   std::vector<double> channel_free_;        // cycle each HBM channel is next free
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
+  double work_ = 0;  // may pass int64's range on a hostile program
   RunResult result_;
 };
 

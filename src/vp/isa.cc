@@ -15,14 +15,14 @@ struct TypeInfo {
 };
 // Names as in formats.h; an MX type stores its element's bits.
 constexpr std::array<TypeInfo, 16> kTypes{{
-    {DataType::kFp32, "fp32", 32},        {DataType::kFp16, "fp16", 16},
-    {DataType::kBf16, "bf16", 16},        {DataType::kFp8E4m3, "fp8-e4m3", 8},
+    {DataType::kFp32, "fp32", 32},           {DataType::kFp16, "fp16", 16},
+    {DataType::kBf16, "bf16", 16},           {DataType::kFp8E4m3, "fp8-e4m3", 8},
     {DataType::kFp8E5m2, "fp8-e5m2", 8},     {DataType::kFp6E3m2, "fp6-e3m2", 6},
     {DataType::kFp6E2m3, "fp6-e2m3", 6},     {DataType::kFp4E2m1, "fp4-e2m1", 4},
-    {DataType::kInt8, "int8", 8},         {DataType::kInt4, "int4", 4},
+    {DataType::kInt8, "int8", 8},            {DataType::kInt4, "int4", 4},
     {DataType::kMxfp8E4m3, "mxfp8-e4m3", 8}, {DataType::kMxfp8E5m2, "mxfp8-e5m2", 8},
     {DataType::kMxfp6E3m2, "mxfp6-e3m2", 6}, {DataType::kMxfp6E2m3, "mxfp6-e2m3", 6},
-    {DataType::kMxfp4, "mxfp4", 4},       {DataType::kMxint8, "mxint8", 8},
+    {DataType::kMxfp4, "mxfp4", 4},          {DataType::kMxint8, "mxint8", 8},
 }};
 
 const TypeInfo& info(DataType t) { return kTypes[static_cast<size_t>(t)]; }

@@ -210,6 +210,13 @@ TEST(Execute, DeadlocksAndRunawaysAreErrors) {
   auto forever = run_on_seed(assembled("top:\njmp target=top\n"), hbm, limited);
   EXPECT_NE(first_error(forever).find("ran past 1000 instructions"), std::string::npos) << first_error(forever);
 
+  RunOptions bounded;
+  bounded.work_limit = 1000;
+  auto large = run_on_seed(assembled("matmul dst=sram:0:fp32 a=sram:0x10000:bf16 b=sram:0x20000:bf16 m=16 n=16 k=16\n"),
+                           hbm, bounded);
+  EXPECT_NE(first_error(large).find("passed its limit of 1000 operations computed"), std::string::npos)
+      << first_error(large);
+
   auto outside = run_on_seed(assembled("li dst=r1 imm=0x7fffffff\ndma dst=sram:r1 src=hbm:0 rows=1 row_bytes=64\n"), hbm);
   EXPECT_NE(first_error(outside).find("test.s:2: dma: dst: r1 = 2147483647 puts 64 bytes"), std::string::npos)
       << first_error(outside);

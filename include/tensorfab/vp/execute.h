@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <span>
@@ -71,6 +72,9 @@ struct RunOptions {
   bool compute = true;  // false: timing only, no values
   bool trace = false;   // keep every engine instruction's start and end
   int64_t instruction_limit = 1'000'000'000;  // a stream that never halts is an error (at most 2^30)
+  // Values computed at most for this many operations (MACs, vector
+  // elements, bytes moved): a bound for callers that run untrusted programs.
+  int64_t work_limit = std::numeric_limits<int64_t>::max();
 };
 
 // One engine instruction as it ran, for a trace.
