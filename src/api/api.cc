@@ -900,24 +900,30 @@ nlohmann::ordered_json to_json(const PhysicalValidation& v) {
           {"within_bounds", v.within_bounds()}};
 }
 
-core::Result<vp::Program> load_program(const config::Catalog& catalog, const ProgramRequest& request) {
-  std::optional<vp::Machine> machine;
-  if (!request.chip.empty()) {
-    auto chip = hw::load_chip(catalog, request.chip);
-    if (!chip) return chip.errors();
-    auto made = vp::machine_for(*chip);
-    if (!made) return made.errors();
-    machine = *made;
-  }
-  auto read = config::read_file(request.path);
+namespace {
+
+// A program file, text or binary image (told by its "TFVP" start), checked
+// against a machine where one is given.
+core::Result<vp::Program> read_program(const std::string& path, const vp::Machine* machine) {
+  auto read = config::read_file(path);
   if (!read) return read.errors();
   const std::string& bytes = *read;
-  const vp::Machine* on = machine ? &*machine : nullptr;
   if (bytes.starts_with("TFVP")) {
     const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
-    return vp::decode(std::span(data, bytes.size()), request.path, on);
+    return vp::decode(std::span(data, bytes.size()), path, machine);
   }
-  return vp::assemble(bytes, request.path, on);
+  return vp::assemble(bytes, path, machine);
+}
+
+}  // namespace
+
+core::Result<vp::Program> load_program(const config::Catalog& catalog, const ProgramRequest& request) {
+  if (request.chip.empty()) return read_program(request.path, nullptr);
+  auto chip = hw::load_chip(catalog, request.chip);
+  if (!chip) return chip.errors();
+  auto machine = vp::machine_for(*chip);
+  if (!machine) return machine.errors();
+  return read_program(request.path, &*machine);
 }
 
 namespace {
@@ -991,7 +997,7 @@ core::Result<RunOutcome> run_program(const config::Catalog& catalog, const RunRe
   if (!machine) return machine.errors();
   auto timing = vp::timing_for(*chip);
   if (!timing) return timing.errors();
-  auto program = load_program(catalog, request.program);
+  auto program = read_program(request.program.path, &*machine);
   if (!program) return program.errors();
 
   core::Diagnostics errors;

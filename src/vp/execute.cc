@@ -84,6 +84,12 @@ int rate_width(core::NumberFormat f) {
   return 16;
 }
 
+// rows x cols of a vector instruction (its rows field follows two or three tensors).
+double vector_elements(const Instruction& ins) {
+  const size_t rows = ins.op >= Opcode::kVadd && ins.op <= Opcode::kVmax ? 3 : 2;
+  return real(ins.args[rows].i) * real(ins.args[rows + 1].i);
+}
+
 bool transcendental(Opcode op) {
   return op == Opcode::kVexp || op == Opcode::kVrsqrt || op == Opcode::kVrecip || op == Opcode::kVsilu ||
          op == Opcode::kVgelu;
@@ -151,7 +157,7 @@ class Executor {
  public:
   Executor(const Program& program, const Machine& machine, const Timing& timing, Hbm& hbm,
            const RunOptions& options, const std::string& file)
-      : program_(program), machine_(machine), timing_(timing), hbm_(hbm), options_(options), file_(file),
+      : machine_(machine), timing_(timing), hbm_(hbm), options_(options), file_(file),
         sram_(static_cast<size_t>(machine.cores)), channel_free_(static_cast<size_t>(timing.hbm_channels), 0) {
     for (const CoreProgram& p : program.cores) {
       CoreState c;
@@ -419,8 +425,7 @@ class Executor {
       }
       default: break;
     }
-    const bool binary = ins.op >= Opcode::kVadd && ins.op <= Opcode::kVmax;
-    const double elements = real(a[binary ? 3 : 2].i) * real(a[binary ? 4 : 3].i);
+    const double elements = vector_elements(ins);
     const double rate = transcendental(ins.op) ? timing_.transcendental_per_cycle : timing_.vector_per_cycle;
     return cycles(elements / rate);
   }
@@ -491,8 +496,7 @@ class Executor {
       case Engine::kTensor: return real(a[3].i) * real(a[4].i) * real(a[5].i);
       default: break;
     }
-    const bool binary = ins.op >= Opcode::kVadd && ins.op <= Opcode::kVmax;
-    return real(a[binary ? 3 : 2].i) * real(a[binary ? 4 : 3].i);
+    return vector_elements(ins);
   }
 
   std::vector<uint8_t>& sram(int core) {
@@ -678,7 +682,6 @@ class Executor {
     store(c, ins, is, 0, rows, cols, out);
   }
 
-  const Program& program_;
   const Machine& machine_;
   const Timing& timing_;
   Hbm& hbm_;

@@ -423,6 +423,20 @@ int run_validate(const config::Catalog& catalog, const std::vector<std::string>&
 }
 
 // `vp asm` writes the image when given a path; `vp disasm` prints the text.
+// Writes `bytes` to `path`; false, with the error said, when it cannot.
+bool write_output(const std::string& path, std::string_view bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) std::cerr << fmt::format("error: {}: cannot be written\n", path);
+  return static_cast<bool>(out);
+}
+
+size_t instruction_count(const vp::Program& program) {
+  size_t n = 0;
+  for (const auto& core : program.cores) n += core.code.size();
+  return n;
+}
+
 int run_vp(const config::Catalog& catalog, const api::ProgramRequest& request, const std::string& image_path) {
   auto program = api::load_program(catalog, request);
   if (!program) return report_errors(program.errors());
@@ -431,15 +445,10 @@ int run_vp(const config::Catalog& catalog, const api::ProgramRequest& request, c
     return kOk;
   }
   const std::vector<uint8_t> image = vp::encode(*program);
-  std::ofstream out(image_path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(image.data()), static_cast<std::streamsize>(image.size()));
-  if (!out) {
-    std::cerr << fmt::format("error: {}: cannot be written\n", image_path);
+  if (!write_output(image_path, std::string_view(reinterpret_cast<const char*>(image.data()), image.size()))) {
     return kRunFailed;
   }
-  size_t instructions = 0;
-  for (const auto& core : program->cores) instructions += core.code.size();
-  std::cout << fmt::format("{}: {} instructions on {} core{}, {} bytes\n", image_path, instructions,
+  std::cout << fmt::format("{}: {} instructions on {} core{}, {} bytes\n", image_path, instruction_count(*program),
                            program->cores.size(), program->cores.size() == 1 ? "" : "s", image.size());
   return kOk;
 }
@@ -464,15 +473,9 @@ int compile_vp_gemm(const config::Catalog& catalog, const api::GemmRequest& requ
     std::cout << text;
     return kOk;
   }
-  std::ofstream out(path);
-  out << text;
-  if (!out) {
-    std::cerr << fmt::format("error: {}: cannot be written\n", path);
-    return kRunFailed;
-  }
-  size_t instructions = 0;
-  for (const auto& core : compiled->program.cores) instructions += core.code.size();
-  std::cout << fmt::format("{}: {} instructions on {} cores\n", path, instructions, compiled->program.cores.size());
+  if (!write_output(path, text)) return kRunFailed;
+  std::cout << fmt::format("{}: {} instructions on {} cores\n", path, instruction_count(compiled->program),
+                           compiled->program.cores.size());
   return kOk;
 }
 
@@ -502,12 +505,8 @@ int run_vp_program(const config::Catalog& catalog, const api::RunRequest& reques
   }
   for (const std::string& note : r.notes) std::cout << "  note: " << note << "\n";
   if (!trace_path.empty()) {
-    std::ofstream out(trace_path);
-    out << report::perfetto_trace(outcome->program, r, outcome->timing.clock).dump() << "\n";
-    if (!out) {
-      std::cerr << fmt::format("error: {}: cannot be written\n", trace_path);
-      return kRunFailed;
-    }
+    const std::string trace = report::perfetto_trace(outcome->program, r, outcome->timing.clock).dump() + "\n";
+    if (!write_output(trace_path, trace)) return kRunFailed;
     std::cout << fmt::format("  trace         {} (open in ui.perfetto.dev)\n", trace_path);
   }
   return kOk;
