@@ -229,6 +229,7 @@ class Executor {
       size_t next = core.pc + 1;
       switch (ins.op) {
         case Opcode::kLi: r[a[0].i] = a[1].i; break;
+        case Opcode::kLd: r[a[0].i] = load_integer(c, ins); break;
         case Opcode::kAddi: r[a[0].i] = wrap(r[a[1].i], a[2].i, false); break;
         case Opcode::kAdd: r[a[0].i] = wrap(r[a[1].i], r[a[2].i], false); break;
         case Opcode::kMul: r[a[0].i] = wrap(r[a[1].i], r[a[2].i], true); break;
@@ -278,6 +279,26 @@ class Executor {
   static int64_t wrap(int64_t x, int64_t y, bool multiply) {
     const auto ux = static_cast<uint64_t>(x), uy = static_cast<uint64_t>(y);
     return static_cast<int64_t>(multiply ? ux * uy : ux + uy);
+  }
+
+  // `ld`: the element at src as the SRAM holds it now (values of engine
+  // instructions are computed when they start), its integer part.
+  int64_t load_integer(int32_t c, const Instruction& ins) {
+    CoreState& core = cores_[static_cast<size_t>(c)];
+    const Value& src = ins.args[1];
+    const int64_t base = src.address.reg == Address::kNoRegister ? 0 : core.regs[src.address.reg];
+    const int64_t bytes = row_bytes(src.type, 1);
+    const double start = real(src.address.offset) + real(base);
+    if (start < 0 || start + real(bytes) > machine_.sram.base()) {
+      fail(c, core.pc, fmt::format("src: r{} = {} puts {} bytes at {:.0f}, outside the core's SRAM ({:.0f} bytes)",
+                                   src.address.reg, base, bytes, start, machine_.sram.base()));
+    }
+    const float v = read_tensor(src.type, 1, 1, sram_bytes(c, src, base, bytes))[0];
+    constexpr float kLargest = 0x1p62f;
+    if (!(std::fabs(v) < kLargest)) {
+      fail(c, core.pc, fmt::format("src holds {}, which is no integer a register holds", v));
+    }
+    return static_cast<int64_t>(v);
   }
 
   static int lane_of(const Instruction& ins) {
@@ -648,6 +669,19 @@ class Executor {
       return;
     }
     const std::vector<float> x = load(c, ins, is, 1, rows, cols);
+    if (op == Opcode::kVrargmax) {
+      std::vector<double> out(static_cast<size_t>(rows));
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* row = x.data() + r * cols;
+        int64_t best = 0;  // NaNs never win; a row of NaNs gives 0
+        for (int64_t col = 1; col < cols; ++col) {
+          if (row[col] > row[best] || (std::isnan(row[best]) && !std::isnan(row[col]))) best = col;
+        }
+        out[static_cast<size_t>(r)] = real(best);
+      }
+      store(c, ins, is, 0, rows, 1, out);
+      return;
+    }
     if (op == Opcode::kVrsum || op == Opcode::kVrmax) {
       std::vector<double> out(static_cast<size_t>(rows));
       for (int64_t r = 0; r < rows; ++r) {

@@ -45,6 +45,8 @@ std::vector<OpcodeSpec> make_opcodes() {
   using O = Opcode;
   return {
       {O::kLi, "li", E::kScalar, "dst = imm", {{"dst", K::kRegister}, {"imm", K::kInt}}},
+      {O::kLd, "ld", E::kScalar, "dst = the integer part of the element at src (this core's SRAM, as it is now)",
+       {{"dst", K::kRegister}, {"src", K::kTensor}}},
       {O::kAddi, "addi", E::kScalar, "dst = src + imm", {{"dst", K::kRegister}, {"src", K::kRegister}, {"imm", K::kInt}}},
       {O::kAdd, "add", E::kScalar, "dst = a + b", arithmetic},
       {O::kMul, "mul", E::kScalar, "dst = a * b", arithmetic},
@@ -86,6 +88,7 @@ std::vector<OpcodeSpec> make_opcodes() {
       {O::kVadds, "vadds", E::kVector, "dst = src + imm", with_immediate},
       {O::kVrsum, "vrsum", E::kVector, "dst[rows x 1] = sum of each row of src", unary},
       {O::kVrmax, "vrmax", E::kVector, "dst[rows x 1] = max of each row of src", unary},
+      {O::kVrargmax, "vrargmax", E::kVector, "dst[rows x 1] = column of the first max of each row of src", unary},
       {O::kVcast, "vcast", E::kVector, "dst = src in dst's type; MX and INT types read or write their scales",
        {{"dst", K::kTensor},
         {"src", K::kTensor},
@@ -210,9 +213,11 @@ Extents extents(const Instruction& ins) {
     list.tensor(0, rows, cols);
     list.tensor(1, rows, cols);
     list.tensor(2, bcast == 1 ? 1 : rows, bcast == 2 ? 1 : cols);
+  } else if (op == Opcode::kLd) {
+    list.tensor(1, 1, 1);
   } else if (spec(op).engine == Engine::kVector) {
     const int64_t rows = i(2), cols = i(3);
-    const bool reduces = op == Opcode::kVrsum || op == Opcode::kVrmax;
+    const bool reduces = op == Opcode::kVrsum || op == Opcode::kVrmax || op == Opcode::kVrargmax;
     list.tensor(0, rows, reduces ? 1 : cols);
     list.tensor(1, rows, cols);
     if (op == Opcode::kVcast) {
@@ -266,6 +271,7 @@ class Checker {
         if (ins.sync.wait != kNoSemaphore || ins.sync.signal != kNoSemaphore) {
           error("wait", "scalar instructions take no wait= or signal= (the engines do)");
         }
+        if (ins.op == Opcode::kLd) unscaled("src");
         break;
       }
     }
@@ -341,11 +347,14 @@ class Checker {
       return;
     }
     for (const FieldSpec& f : spec_->fields) {
-      if (f.kind != FieldKind::kTensor) continue;
-      const DataType t = field_value(f.name).type;
-      if (is_mx(t) || is_int(t)) {
-        error(f.name, fmt::format("{} holds scaled values; convert it with vcast first", name(t)));
-      }
+      if (f.kind == FieldKind::kTensor) unscaled(f.name);
+    }
+  }
+
+  void unscaled(std::string_view field) {
+    const DataType t = field_value(field).type;
+    if (is_mx(t) || is_int(t)) {
+      error(field, fmt::format("{} holds scaled values; convert it with vcast first", name(t)));
     }
   }
 

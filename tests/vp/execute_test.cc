@@ -222,6 +222,41 @@ TEST(Execute, DeadlocksAndRunawaysAreErrors) {
       << first_error(outside);
 }
 
+// Greedy decoding's gather: the vector engine finds each row's maximum,
+// the scalar unit loads its column after a barrier and addresses a table
+// row with it.
+TEST(Execute, ArgmaxFeedsAGather) {
+  const Program program = assembled(R"(
+    dma dst=sram:0 src=hbm:0 rows=1 row_bytes=32 signal=s0
+    vrargmax dst=sram:0x100:fp32 src=sram:0:fp32 rows=2 cols=4 wait=s0
+    barrier id=0
+    ld dst=r1 src=sram:0x104:fp32
+    li dst=r2 imm=64
+    mul dst=r3 a=r1 b=r2
+    dma dst=hbm:0x2000 src=hbm:r3+0x1000 rows=1 row_bytes=64
+  )");
+  Hbm hbm;
+  const std::vector<double> rows{1, 7, 7, -2, std::nan(""), -5, 3, 3};  // row 1: NaN never wins, ties go first
+  std::vector<uint8_t> bytes(32);
+  write_tensor(DataType::kFp32, 2, 4, rows, bytes);
+  hbm.write(0, bytes);
+  std::vector<uint8_t> table(4 * 64);
+  for (size_t i = 0; i < table.size(); ++i) table[i] = static_cast<uint8_t>(i / 64 + 1);
+  hbm.write(0x1000, table);
+  auto result = run_on_seed(program, hbm);
+  ASSERT_TRUE(result.ok()) << first_error(result);
+  std::vector<uint8_t> gathered(64);
+  hbm.read(0x2000, gathered);
+  EXPECT_EQ(gathered, std::vector<uint8_t>(64, 3));  // table row 2
+
+  auto outside = run_on_seed(assembled("li dst=r1 imm=-8\nld dst=r2 src=sram:r1:fp32\n"), hbm);
+  EXPECT_NE(first_error(outside).find("test.s:2: ld: src: r1 = -8 puts 4 bytes"), std::string::npos)
+      << first_error(outside);
+  auto scaled = assemble("ld dst=r2 src=sram:0:mxfp8-e4m3\n", "test.s", &seed().machine);
+  ASSERT_FALSE(scaled.ok());
+  EXPECT_NE(scaled.errors().front().str().find("convert it with vcast first"), std::string::npos);
+}
+
 // Many instructions through a short queue: the scalar unit stalls, and the
 // run is the same every time.
 TEST(Execute, StallsAndRepeats) {

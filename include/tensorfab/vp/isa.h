@@ -57,13 +57,13 @@ enum class Engine : uint8_t { kScalar, kDma, kTensor, kVector };
 [[nodiscard]] std::string_view name(Engine e);
 
 enum class Opcode : uint8_t {
-  kLi, kAddi, kAdd, kMul, kBlt, kBne, kJmp, kBarrier, kHalt,  // scalar control
+  kLi, kLd, kAddi, kAdd, kMul, kBlt, kBne, kJmp, kBarrier, kHalt,  // scalar control
   kDma,                                                       // DMA
   kMatmul,                                                    // tensor
   kVadd, kVsub, kVmul, kVmax,                                 // vector: a (op) b
   kVexp, kVrsqrt, kVrecip, kVsilu, kVgelu,                    // vector: f(src)
   kVmuls, kVadds,                                             // vector: src (op) immediate
-  kVrsum, kVrmax,                                             // vector: reduce each row
+  kVrsum, kVrmax, kVrargmax,                                  // vector: reduce each row
   kVcast,                                                     // vector: convert, quantise
 };
 
