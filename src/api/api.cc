@@ -1057,4 +1057,89 @@ core::Result<RunOutcome> run_program(const config::Catalog& catalog, const RunRe
   return RunOutcome{std::move(*program), *machine, std::move(*timing), std::move(*result)};
 }
 
+namespace {
+
+struct LlamaSetup {
+  vp::Machine machine;
+  vp::Timing timing;
+  std::vector<vp::LlamaFormats> formats;
+};
+
+core::Result<LlamaSetup> llama_setup(const config::Catalog& catalog, const LlamaRequest& request) {
+  core::Diagnostics errors = vp::check(request.model);
+  LlamaSetup setup;
+  for (const std::string& pair : request.formats.empty() ? kStandardFormats : request.formats) {
+    const size_t slash = pair.find('/');
+    const auto weights = vp::parse_data_type(pair.substr(0, slash));
+    const auto acts = slash == std::string::npos ? std::nullopt : vp::parse_data_type(pair.substr(slash + 1));
+    if (!weights || !acts) {
+      core::Diagnostic d = core::bad_input(
+          fmt::format("expected WEIGHTS/ACTIVATIONS element types, as 'mxfp4/bf16', got '{}'", pair), "--formats");
+      const std::string wrong = !weights ? pair.substr(0, slash) : pair.substr(slash + 1);
+      if (auto near = core::closest_match(wrong, vp::data_type_names())) d.notes.push_back(fmt::format("did you mean '{}'?", *near));
+      errors.push_back(std::move(d));
+      continue;
+    }
+    setup.formats.push_back({*weights, *acts});
+  }
+  auto chip = hw::load_chip(catalog, request.chip);
+  if (!chip) core::append_new(errors, chip.errors());
+  if (!errors.empty()) return errors;
+  auto machine = vp::machine_for(*chip);
+  if (!machine) return machine.errors();
+  auto timing = vp::timing_for(*chip);
+  if (!timing) return timing.errors();
+  setup.machine = *machine;
+  setup.timing = *timing;
+  return setup;
+}
+
+}  // namespace
+
+core::Result<vp::CompiledLlama> compile_llama(const config::Catalog& catalog, const LlamaRequest& request) {
+  auto setup = llama_setup(catalog, request);
+  if (!setup) return setup.errors();
+  return vp::compile_llama(request.model, setup->formats.front(), setup->machine, request.prompt, request.generate);
+}
+
+core::Result<NumericsOutcome> numerics(const config::Catalog& catalog, const LlamaRequest& request) {
+  auto setup = llama_setup(catalog, request);
+  if (!setup) return setup.errors();
+  NumericsOutcome out;
+  out.machine = setup->machine;
+  // Compile every pair first, so all their errors come at once.
+  core::Diagnostics errors;
+  std::vector<vp::CompiledLlama> programs;
+  for (const vp::LlamaFormats& f : setup->formats) {
+    auto compiled = vp::compile_llama(request.model, f, setup->machine, request.prompt, request.generate);
+    if (!compiled) {
+      core::append_new(errors, compiled.errors());
+      continue;
+    }
+    programs.push_back(std::move(*compiled));
+  }
+  if (!errors.empty()) return errors;
+  out.prompt = vp::random_prompt(request.model, request.prompt, request.seed);
+  out.weights = vp::random_weights(request.model, request.seed);
+  out.reference = vp::reference_decode(request.model, out.weights, out.prompt, request.generate);
+  auto runs = core::parallel_map(programs.size(), [&](size_t i) -> core::Result<FormatRun> {
+    vp::Hbm hbm;
+    vp::load_llama(programs[i], out.weights, out.prompt, hbm);
+    auto result = vp::run(programs[i].program, setup->machine, setup->timing, hbm, {}, "llama.s");
+    if (!result) return result.errors();
+    FormatRun r;
+    r.formats = programs[i].formats;
+    r.decoded = vp::read_decoded(programs[i], hbm);
+    r.error = vp::compare(out.reference, r.decoded, request.prompt, request.model.vocab);
+    r.run = std::move(*result);
+    r.cores = programs[i].cores;
+    return r;
+  });
+  for (auto& r : runs) {
+    if (!r) return r.errors();
+    out.runs.push_back(std::move(*r));
+  }
+  return out;
+}
+
 }  // namespace tfab::api

@@ -93,6 +93,12 @@ LlamaWeights random_weights(const LlamaConfig& c, uint64_t seed) {
   return w;
 }
 
+std::vector<int64_t> random_prompt(const LlamaConfig& c, int64_t length, uint64_t seed) {
+  std::vector<int64_t> ids(static_cast<size_t>(length));
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = random_bits(~seed, i) % c.vocab;  // a stream apart from the weights'
+  return ids;
+}
+
 // ---- The FP64 reference ---------------------------------------------------
 
 namespace {
@@ -278,6 +284,11 @@ class LlamaCompiler {
     for (int64_t i = 1; i < generate_; ++i) {
       comment(fmt::format("decode: the token at position {}", prompt_ + i - 1));
       pass(1, prompt_ + i - 1);
+    }
+    if (static_cast<double>(layout_.end) > machine_.hbm.base()) {
+      return core::bad_input(fmt::format("the model's weights, cache and activations take {} bytes; {} has {:.0f} of HBM",
+                                         layout_.end, machine_.chip, machine_.hbm.base()),
+                             "llama");
     }
     if (static_cast<double>(widest_kernel_bytes_) > machine_.sram.base()) {
       return core::bad_input(
@@ -787,6 +798,35 @@ Decoded read_decoded(const CompiledLlama& model, const Hbm& hbm) {
   const std::vector<float> logits = get(hbm, model.layout.logits, model.layout.logits.rows);
   out.logits.assign(logits.begin(), logits.end());
   return out;
+}
+
+LogitsError compare(const Decoded& reference, const Decoded& run, int64_t prompt, int64_t vocab) {
+  LogitsError e;
+  const size_t tokens = std::min(reference.tokens.size(), run.tokens.size());
+  e.generated = static_cast<int64_t>(tokens) - prompt;
+  while (e.tokens_agreeing < e.generated &&
+         reference.tokens[static_cast<size_t>(prompt + e.tokens_agreeing)] ==
+             run.tokens[static_cast<size_t>(prompt + e.tokens_agreeing)]) {
+    ++e.tokens_agreeing;
+  }
+  // Row i follows tokens 0..i: the prompt's rows, and a decode row while
+  // the tokens it follows agree.
+  const int64_t rows = std::min<int64_t>(prompt + e.tokens_agreeing, tokens - 1);
+  e.positions = rows;
+  const size_t values = std::min({static_cast<size_t>(rows * vocab), reference.logits.size(), run.logits.size()});
+  double error = 0, size = 0;
+  for (size_t i = 0; i < values; ++i) {
+    const double want = reference.logits[i], got = run.logits[i];
+    if (!std::isfinite(got)) {
+      ++e.nonfinite;
+      continue;
+    }
+    e.max_abs = std::max(e.max_abs, std::fabs(got - want));
+    error += (got - want) * (got - want);
+    size += want * want;
+  }
+  e.rms_relative = size > 0 ? std::sqrt(error / size) : 0;
+  return e;
 }
 
 }  // namespace tfab::vp

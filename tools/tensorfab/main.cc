@@ -479,6 +479,106 @@ int compile_vp_gemm(const config::Catalog& catalog, const api::GemmRequest& requ
   return kOk;
 }
 
+std::string describe(const api::LlamaRequest& r) {
+  const vp::LlamaConfig& m = r.model;
+  return fmt::format("a Llama-style model (hidden {}, {} layers, {} heads ({} KV) of {}, MLP {}, vocabulary {}), "
+                     "seeded weights (seed {}), {} prompt tokens, {} generated greedily",
+                     m.hidden, m.layers, m.heads, m.kv_heads, m.head_dim, m.intermediate, m.vocab, r.seed, r.prompt,
+                     r.generate);
+}
+
+// `tensorfab vp compile llama`: the whole greedy decode as one program,
+// its HBM layout in a comment at the top.
+int compile_vp_llama(const config::Catalog& catalog, const api::LlamaRequest& request, const std::string& path) {
+  auto compiled = api::compile_llama(catalog, request);
+  if (!compiled) return report_errors(compiled.errors());
+  const vp::LlamaLayout& l = compiled->layout;
+  std::string text = fmt::format(
+      "# {} on {}: {}, weights {}, activations {}\n"
+      "# HBM: embedding (fp32) at {:#x}, LM head at {:#x}, token ids (fp32) at {:#x}, logits (fp32) at {:#x}; "
+      "{} bytes in all\n",
+      describe(request), request.chip, compiled->cores == 1 ? "1 core" : fmt::format("{} cores", compiled->cores),
+      vp::name(compiled->formats.weights), vp::name(compiled->formats.activations), l.embedding.address,
+      l.lm_head.address, l.tokens.address, l.logits.address, l.end);
+  text += vp::disassemble(compiled->program);
+  if (path.empty()) {
+    std::cout << text;
+    return kOk;
+  }
+  if (!write_output(path, text)) return kRunFailed;
+  std::cout << fmt::format("{}: {} instructions on {} cores\n", path, instruction_count(compiled->program),
+                           compiled->program.cores.size());
+  return kOk;
+}
+
+// `tensorfab numerics`: each format pair's logits against the FP64
+// reference, and how many greedy tokens agree; --export writes the weights,
+// the prompt and every run for an outside check (tests/torch/).
+int run_numerics(const config::Catalog& catalog, const api::LlamaRequest& request, const std::string& export_path,
+                 const OutputOptions& out) {
+  auto outcome = api::numerics(catalog, request);
+  if (!outcome) return report_errors(outcome.errors());
+  const auto& runs = outcome->runs;
+  nlohmann::json rows = nlohmann::json::array();
+  report::Table table({"weights", "activations", "logits rel. RMS error", "max |error|", "greedy tokens agreeing",
+                       "time", "instructions"});
+  for (const api::FormatRun& r : runs) {
+    const vp::LogitsError& e = r.error;
+    rows.push_back({{"weights", vp::name(r.formats.weights)}, {"activations", vp::name(r.formats.activations)},
+                    {"positions_compared", e.positions}, {"rms_relative_error", e.rms_relative},
+                    {"max_abs_error", e.max_abs}, {"nonfinite_logits", e.nonfinite},
+                    {"tokens_agreeing", e.tokens_agreeing}, {"generated", e.generated},
+                    {"tokens", r.decoded.tokens}, {"time_s", r.run.time.base()}, {"cycles", r.run.cycles},
+                    {"instructions", r.run.instructions}});
+    table.add_row({std::string(vp::name(r.formats.weights)), std::string(vp::name(r.formats.activations)),
+                   fmt::format("{:.2e}", e.rms_relative), fmt::format("{:.2e}", e.max_abs),
+                   fmt::format("{} of {}{}", e.tokens_agreeing, e.generated,
+                               e.nonfinite > 0 ? fmt::format(" ({} logits not finite)", e.nonfinite) : ""),
+                   fmt::format("{:.1f} us", r.run.time.base() * 1e6), fmt::format("{}", r.run.instructions)});
+  }
+  if (!export_path.empty()) {
+    const vp::LlamaConfig& m = request.model;
+    const vp::LlamaWeights& w = outcome->weights;
+    nlohmann::json layers = nlohmann::json::array();
+    for (const auto& l : w.layers) {
+      layers.push_back({{"attn_norm", l.attn_norm}, {"wq", l.wq}, {"wk", l.wk}, {"wv", l.wv}, {"wo", l.wo},
+                        {"mlp_norm", l.mlp_norm}, {"gate", l.gate}, {"up", l.up}, {"down", l.down}});
+    }
+    nlohmann::json runs_json = nlohmann::json::array();
+    for (const api::FormatRun& r : runs) {
+      runs_json.push_back({{"weights", vp::name(r.formats.weights)}, {"activations", vp::name(r.formats.activations)},
+                           {"tokens", r.decoded.tokens}, {"logits", r.decoded.logits}});
+    }
+    const nlohmann::json doc{
+        {"tool", report::tool_info()},
+        {"config", {{"hidden", m.hidden}, {"intermediate", m.intermediate}, {"layers", m.layers}, {"heads", m.heads},
+                    {"kv_heads", m.kv_heads}, {"head_dim", m.head_dim}, {"vocab", m.vocab},
+                    {"rope_theta", m.rope_theta}, {"norm_eps", m.norm_eps}}},
+        {"prompt", outcome->prompt},
+        {"generate", request.generate},
+        {"weights", {{"embedding", w.embedding}, {"layers", layers}, {"final_norm", w.final_norm},
+                     {"lm_head", w.lm_head}}},
+        {"reference", {{"tokens", outcome->reference.tokens}, {"logits", outcome->reference.logits}}},
+        {"runs", runs_json}};
+    if (!write_output(export_path, doc.dump() + "\n")) return kRunFailed;
+  }
+  if (out.format == "json") {
+    print_json({{"tool", report::tool_info()}, {"chip", request.chip}, {"model", describe(request)},
+                {"reference_tokens", outcome->reference.tokens}, {"runs", rows}});
+    return kOk;
+  }
+  if (out.format == "csv") {
+    std::cout << table.render_csv();
+    return kOk;
+  }
+  std::cout << fmt::format("Numerics on {} ({} cores used): {}.\n", request.chip,
+                           runs.empty() ? 0 : runs.front().cores, describe(request))
+            << "Logits against an FP64 reference of the same model, over the positions whose tokens so far agree.\n\n"
+            << table.render_text();
+  if (!export_path.empty()) std::cout << fmt::format("\nWeights, prompt and runs written to {}\n", export_path);
+  return kOk;
+}
+
 // `tensorfab vp run`: the run's time and work, each core's engines, and
 // the trace when asked for.
 int run_vp_program(const config::Catalog& catalog, const api::RunRequest& request, const std::string& trace_path) {
@@ -644,6 +744,37 @@ int main(int argc, char** argv) {
   gemm_cmd->add_option("--accumulator", gemm.accumulator, "fp32 (default), fp16 or bf16");
   gemm_cmd->add_option("--chip", gemm.chip, "Chip to compile for, id or YAML path (default seed-2nm)");
   gemm_cmd->add_option("-o,--output", compiled_path, "Write the assembly here (default: print it)");
+  api::LlamaRequest llama;
+  std::string export_path;
+  // The model's shape and the run's tokens, for `vp compile llama` and `numerics`.
+  auto add_llama_options = [&](CLI::App* cmd) {
+    vp::LlamaConfig& m = llama.model;
+    cmd->add_option("--chip", llama.chip, "Chip to run on, id or YAML path (default seed-2nm)");
+    cmd->add_option("--prompt", llama.prompt, "Prompt tokens (default 8)");
+    cmd->add_option("--generate", llama.generate, "Tokens to generate greedily (default 8)");
+    cmd->add_option("--seed", llama.seed, "Seed of the weights and the prompt (default 1)");
+    cmd->add_option("--hidden", m.hidden, "Model width (default 64)");
+    cmd->add_option("--layers", m.layers, "Decoder layers (default 2)");
+    cmd->add_option("--heads", m.heads, "Query heads (default 4)");
+    cmd->add_option("--kv-heads", m.kv_heads, "Key/value heads (default 2)");
+    cmd->add_option("--head-dim", m.head_dim, "Width of a head (default 16)");
+    cmd->add_option("--intermediate", m.intermediate, "Width of the gated MLP (default 160)");
+    cmd->add_option("--vocab", m.vocab, "Vocabulary (default 256)");
+  };
+  auto* llama_cmd = compile_cmd->add_subcommand("llama", "A small Llama-style model's greedy decode as one program");
+  add_llama_options(llama_cmd);
+  std::string llama_formats = "bf16/bf16";
+  llama_cmd->add_option("--formats", llama_formats, "WEIGHTS/ACTIVATIONS element types (default bf16/bf16)");
+  llama_cmd->add_option("-o,--output", compiled_path, "Write the assembly here (default: print it)");
+  auto* numerics_cmd =
+      app.add_subcommand("numerics", "Number formats on the prototype: a small Llama model's logits against FP64");
+  add_llama_options(numerics_cmd);
+  numerics_cmd->add_option("--formats", llama.formats,
+                           "WEIGHTS/ACTIVATIONS pairs, as mxfp4/bf16 (default: fp32, bf16, fp16, fp8 and MX pairs)")
+      ->allow_extra_args(false);
+  numerics_cmd->add_option("--export", export_path, "Write weights, prompt, reference and runs as JSON");
+  out.add_to(*numerics_cmd);
+
   api::RunRequest run_request;
   run_request.program.chip = "seed-2nm";
   std::string trace_path;
@@ -679,6 +810,11 @@ int main(int argc, char** argv) {
 
   const config::Catalog catalog(data_dir(data_flag));
   if (*gemm_cmd) return compile_vp_gemm(catalog, gemm, compiled_path);
+  if (*llama_cmd) {
+    llama.formats = {llama_formats};
+    return compile_vp_llama(catalog, llama, compiled_path);
+  }
+  if (*numerics_cmd) return run_numerics(catalog, llama, export_path, out);
   if (*run_cmd) {
     run_request.options.compute = !timing_only;
     run_request.options.trace = !trace_path.empty();

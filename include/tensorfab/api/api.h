@@ -22,6 +22,7 @@
 #include "tensorfab/vp/compile.h"
 #include "tensorfab/vp/execute.h"
 #include "tensorfab/vp/isa.h"
+#include "tensorfab/vp/llama.h"
 #include "tensorfab/workload/training.h"
 
 namespace tfab::api {
@@ -238,5 +239,40 @@ struct CompiledGemm {
 [[nodiscard]] core::Result<CompiledGemm> compile_gemm(const config::Catalog& catalog, const GemmRequest& request);
 
 [[nodiscard]] core::Result<RunOutcome> run_program(const config::Catalog& catalog, const RunRequest& request);
+
+// A small Llama-style model on a chip's prototype, with seeded weights and
+// prompt (`tensorfab numerics`, `tensorfab vp compile llama`).
+struct LlamaRequest {
+  std::string chip = "seed-2nm";
+  vp::LlamaConfig model;
+  int64_t prompt = 8, generate = 8;
+  uint64_t seed = 1;
+  // "WEIGHTS/ACTIVATIONS" element types, as "mxfp4/bf16"; empty: kStandardFormats.
+  std::vector<std::string> formats;
+};
+inline const std::vector<std::string> kStandardFormats{
+    "fp32/fp32",          "bf16/bf16",          "fp16/fp16",  "fp8-e4m3/fp8-e4m3",
+    "mxfp8-e4m3/bf16",    "mxfp6-e3m2/bf16",    "mxfp4/bf16", "mxfp4/fp8-e4m3"};
+
+// One format pair's run against the FP64 reference.
+struct FormatRun {
+  vp::LlamaFormats formats;
+  vp::Decoded decoded;
+  vp::LogitsError error;
+  vp::RunResult run;
+  int64_t cores = 0;  // the program uses
+};
+struct NumericsOutcome {
+  vp::Machine machine;
+  std::vector<int64_t> prompt;
+  vp::LlamaWeights weights;
+  vp::Decoded reference;
+  std::vector<FormatRun> runs;
+};
+// Compiles and runs the model once per format pair (in parallel; the
+// results do not depend on the thread count).
+[[nodiscard]] core::Result<NumericsOutcome> numerics(const config::Catalog& catalog, const LlamaRequest& request);
+// The program for the first format pair.
+[[nodiscard]] core::Result<vp::CompiledLlama> compile_llama(const config::Catalog& catalog, const LlamaRequest& request);
 
 }  // namespace tfab::api

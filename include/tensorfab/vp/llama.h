@@ -46,6 +46,9 @@ struct LlamaWeights {
 // the embedding with variance 1, the norms' gains around 1.
 [[nodiscard]] LlamaWeights random_weights(const LlamaConfig& config, uint64_t seed);
 
+// Token ids drawn uniformly from the vocabulary.
+[[nodiscard]] std::vector<int64_t> random_prompt(const LlamaConfig& config, int64_t length, uint64_t seed);
+
 // Greedy decoding: the prompt, then each token the model chose; the logits
 // after every token but the last (row i predicts token i + 1).
 struct Decoded {
@@ -105,5 +108,19 @@ void load_llama(const CompiledLlama& model, const LlamaWeights& weights, std::sp
 
 // The tokens and logits a run of the program left in HBM.
 [[nodiscard]] Decoded read_decoded(const CompiledLlama& model, const Hbm& hbm);
+
+// How far a run's logits are from the reference's, over the positions
+// whose tokens so far agree: the prompt's, then the decode's up to the
+// first generated token that differs (after it the two decode different
+// texts).
+struct LogitsError {
+  int64_t positions = 0;
+  double max_abs = 0;
+  double rms_relative = 0;      // rms(run - reference) / rms(reference), over the finite logits
+  int64_t nonfinite = 0;        // logits the run overflowed (Inf or NaN)
+  int64_t tokens_agreeing = 0;  // generated tokens equal to the reference's, before the first that differs
+  int64_t generated = 0;
+};
+[[nodiscard]] LogitsError compare(const Decoded& reference, const Decoded& run, int64_t prompt, int64_t vocab);
 
 }  // namespace tfab::vp
