@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages tensorfab needs to build and test, only
 # those missing. As root it runs apt-get; otherwise it prints the command to
-# run and stops.
+# run and stops. With --tests it adds what only the tests use: PyTorch, the
+# outside reference for the prototype's model (tests/torch/).
 set -euo pipefail
 
 packages=(
@@ -10,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libtbb-dev librapidcheck-dev
   clang libclang-rt-14-dev
 )
+if [ "${1:-}" = "--tests" ]; then packages+=(python3-torch); fi
 
 missing=()
 for p in "${packages[@]}"; do

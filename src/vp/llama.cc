@@ -34,6 +34,15 @@ core::Diagnostics check(const LlamaConfig& c) {
       bad(fmt::format("expected an integer from 1 to {}, got {}", kLargest, value), fmt::format("llama.{}", key));
     }
   }
+  const double d = static_cast<double>(c.hidden), kv = static_cast<double>(c.kv_heads * c.head_dim);
+  const double q = static_cast<double>(c.heads * c.head_dim), f = static_cast<double>(c.intermediate);
+  const double params = 2 * static_cast<double>(c.vocab) * d + static_cast<double>(c.layers) * (d * (2 * q + 2 * kv) + 3 * d * f);
+  constexpr double kMostParameters = 1 << 24;
+  if (errors.empty() && params > kMostParameters) {
+    bad(fmt::format("the model has {:.3g} parameters; the prototype runs models of at most {:.3g}", params,
+                    kMostParameters),
+        "llama");
+  }
   if (c.heads > 0 && c.kv_heads > 0 && c.heads % c.kv_heads != 0) {
     bad(fmt::format("{} query heads do not share {} key/value heads evenly", c.heads, c.kv_heads), "llama.kv_heads");
   }

@@ -112,6 +112,9 @@ std::vector<BadInput> bad_inputs() {
        "deadlock.s:2: vexp: deadlock: it waits for s1, which holds 0 of the 1 it needs"},
       {"gemm_type_typo", "vp compile gemm --m 8 --n 8 --k 32 --type bf61",
        "--type: unknown element type 'bf61' (did you mean 'bf16'?)"},
+      {"numerics_format_typo", "numerics --formats mxfp4/bf61",
+       "--formats: expected WEIGHTS/ACTIVATIONS element types, as 'mxfp4/bf16', got 'mxfp4/bf61'"},
+      {"numerics_odd_heads", "numerics --heads 5", "llama.kv_heads: 5 query heads do not share 2 key/value heads"},
       {"run_load_syntax", "vp run " + deadlock.string() + " --load 0x10", "--load: expected ADDRESS=FILE, got '0x10'"},
       {"duplicate_key", "check " + duplicate.string(), "dup.yaml:3:1: duplicate key 'tdp'"},
       {"unknown_preset", "check " + bad_preset.string(), "pre.yaml:1:9: preset: unknown chip 'h100-sx' (did you mean 'h100-sxm'?"},
@@ -226,6 +229,22 @@ TEST(Cli, CompilesAGemmThatRuns) {
   Outcome ran = tensorfab("vp run " + program.string() + " --chip h100-sxm");
   ASSERT_EQ(ran.code, 0) << ran.err;
   EXPECT_NE(ran.out.find(std::to_string(300 * 200 * 96) + " MACs"), std::string::npos) << ran.out;
+}
+
+// The model compiles to a program 'vp run' takes; numerics compares the
+// formats with FP64, FP32 agreeing on every generated token.
+TEST(Cli, NumericsAndTheModelsProgram) {
+  const auto program = scratch() / "llama.s";
+  Outcome made = tensorfab("vp compile llama --prompt 4 --generate 2 -o " + program.string());
+  ASSERT_EQ(made.code, 0) << made.err;
+  Outcome ran = tensorfab("vp run " + program.string());
+  ASSERT_EQ(ran.code, 0) << ran.err;
+  EXPECT_NE(ran.out.find(" MACs"), std::string::npos) << ran.out;
+
+  Outcome numerics = tensorfab("numerics --formats fp32/fp32,mxfp4/bf16 --generate 4");
+  ASSERT_EQ(numerics.code, 0) << numerics.err;
+  EXPECT_NE(numerics.out.find("4 of 4"), std::string::npos) << numerics.out;
+  EXPECT_NE(numerics.out.find("mxfp4"), std::string::npos) << numerics.out;
 }
 
 TEST(Cli, ReportsAllErrorsOfAFileAtOnce) {

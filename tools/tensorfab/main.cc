@@ -771,7 +771,7 @@ int main(int argc, char** argv) {
   add_llama_options(numerics_cmd);
   numerics_cmd->add_option("--formats", llama.formats,
                            "WEIGHTS/ACTIVATIONS pairs, as mxfp4/bf16 (default: fp32, bf16, fp16, fp8 and MX pairs)")
-      ->allow_extra_args(false);
+      ->delimiter(',');
   numerics_cmd->add_option("--export", export_path, "Write weights, prompt, reference and runs as JSON");
   out.add_to(*numerics_cmd);
 
