@@ -95,8 +95,8 @@ INSTANTIATE_TEST_SUITE_P(Formats, LlamaFormatsTest,
                                            FormatCase{DataType::kMxfp8E4m3, DataType::kBf16, 3},
                                            FormatCase{DataType::kMxfp6E3m2, DataType::kBf16, 2},
                                            FormatCase{DataType::kMxfp4, DataType::kBf16, 1}),
-                         [](const auto& info) {
-                           return test_name(info.param.weights) + "_" + test_name(info.param.activations);
+                         [](const auto& param_info) {
+                           return test_name(param_info.param.weights) + "_" + test_name(param_info.param.activations);
                          });
 
 // The split over the cores changes the time, never a value: 16 of
