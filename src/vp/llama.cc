@@ -474,7 +474,7 @@ class LlamaCompiler {
   void embed(int64_t tokens, int64_t first) {
     const int64_t row = c_.hidden * 4;
     if (first == 0) {
-      begin("embedding");
+      begin("token ids");
       load(0, 0, layout_.tokens.address, 1, prompt_ * 4);
       end();
     }
