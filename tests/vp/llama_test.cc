@@ -70,6 +70,8 @@ struct FormatCase {
   DataType weights, activations;
   int mantissa_bits;  // of the coarser element format
 };
+void PrintTo(const FormatCase& f, std::ostream* out) { *out << name(f.weights) << "/" << name(f.activations); }
+
 std::string test_name(DataType t) {
   std::string text(name(t));
   for (char& ch : text) ch = ch == '-' ? '_' : ch;
