@@ -1075,8 +1075,9 @@ core::Result<LlamaSetup> llama_setup(const config::Catalog& catalog, const Llama
     if (!weights || !acts) {
       core::Diagnostic d = core::bad_input(
           fmt::format("expected WEIGHTS/ACTIVATIONS element types, as 'mxfp4/bf16', got '{}'", pair), "--formats");
-      const std::string wrong = !weights ? pair.substr(0, slash) : pair.substr(slash + 1);
-      if (auto near = core::closest_match(wrong, vp::data_type_names())) d.notes.push_back(fmt::format("did you mean '{}'?", *near));
+      const std::string wrong = !weights ? pair.substr(0, slash) : slash == std::string::npos ? "" : pair.substr(slash + 1);
+      auto near = core::closest_match(wrong, vp::data_type_names());
+      if (!wrong.empty() && near) d.notes.push_back(fmt::format("did you mean '{}'?", *near));
       errors.push_back(std::move(d));
       continue;
     }
