@@ -286,13 +286,12 @@ class Executor {
   int64_t load_integer(int32_t c, const Instruction& ins) {
     CoreState& core = cores_[static_cast<size_t>(c)];
     const Value& src = ins.args[1];
-    const int64_t base = src.address.reg == Address::kNoRegister ? 0 : core.regs[src.address.reg];
-    const int64_t bytes = row_bytes(src.type, 1);
-    const double start = real(src.address.offset) + real(base);
-    if (start < 0 || start + real(bytes) > machine_.sram.base()) {
-      fail(c, core.pc, fmt::format("src: r{} = {} puts {} bytes at {:.0f}, outside the core's SRAM ({:.0f} bytes)",
-                                   src.address.reg, base, bytes, start, machine_.sram.base()));
+    Issued at{static_cast<int32_t>(core.pc), core.clock, {}};
+    if (src.address.reg != Address::kNoRegister) {
+      at.base[1] = core.regs[src.address.reg];
+      check_addresses(c, ins, at);
     }
+    const int64_t base = at.base[1], bytes = row_bytes(src.type, 1);
     const float v = read_tensor(src.type, 1, 1, sram_bytes(c, src, base, bytes))[0];
     constexpr float kLargest = 0x1p62f;
     if (!(std::fabs(v) < kLargest)) {

@@ -427,6 +427,13 @@ class LlamaCompiler {
   void tensor_op(int core, std::string line) { on(core).engine(kMatrix, std::move(line)); }
   void vector_op(int core, std::string line) { on(core).engine(kVectorOps, std::move(line)); }
 
+  // A pass's activations (tokens x cols) from HBM into the scratchpad.
+  int64_t load_activations(int core, int64_t hbm, int64_t tokens, int64_t cols) {
+    const int64_t at = take(core, tokens * act_row(cols));
+    load(core, at, hbm, 1, tokens * act_row(cols));
+    return at;
+  }
+
   // Rows [first, first + rows) of a weight matrix, with their scales.
   struct Loaded {
     int64_t data = 0, scales = -1;
@@ -524,8 +531,7 @@ class LlamaCompiler {
     for (const Part& p : split((c_.heads + 2 * c_.kv_heads) * D, D)) {
       const int core = p.core;
       const int64_t w = p.size(), u0 = p.begin / D, u1 = p.end / D;
-      const int64_t x = take(core, tokens * act_row(d));
-      load(core, x, normed_, 1, tokens * act_row(d));
+      const int64_t x = load_activations(core, normed_, tokens, d);
       const Loaded wt = load_weights(core, layer.qkv, p.begin, w);
       const int64_t out = take(core, tokens * w * 4);
       matmul(core, out, x, wt, tokens, w, d);
@@ -628,8 +634,7 @@ class LlamaCompiler {
     for (const Part& p : split(d, kColumns)) {
       const int core = p.core;
       const int64_t n = p.size();
-      const int64_t a = take(core, tokens * act_row(k));
-      load(core, a, input, 1, tokens * act_row(k));
+      const int64_t a = load_activations(core, input, tokens, k);
       const Loaded wt = load_weights(core, w, p.begin, n);
       const int64_t out = take(core, tokens * n * 4), residual = take(core, tokens * n * 4);
       matmul(core, out, a, wt, tokens, n, k);
@@ -649,8 +654,7 @@ class LlamaCompiler {
     for (const Part& p : split(f, kColumns)) {
       const int core = p.core;
       const int64_t n = p.size();
-      const int64_t a = take(core, tokens * act_row(d));
-      load(core, a, normed_, 1, tokens * act_row(d));
+      const int64_t a = load_activations(core, normed_, tokens, d);
       const Loaded gate = load_weights(core, layer.gate, p.begin, n), up = load_weights(core, layer.up, p.begin, n);
       const int64_t g = take(core, tokens * n * 4), u = take(core, tokens * n * 4), h = take(core, tokens * n * e);
       matmul(core, g, a, gate, tokens, n, d);
@@ -671,8 +675,7 @@ class LlamaCompiler {
     for (const Part& p : split(v, kColumns)) {
       const int core = p.core;
       const int64_t n = p.size();
-      const int64_t a = take(core, tokens * act_row(d));
-      load(core, a, normed_, 1, tokens * act_row(d));
+      const int64_t a = load_activations(core, normed_, tokens, d);
       const Loaded wt = load_weights(core, layout_.lm_head, p.begin, n);
       const int64_t out = take(core, tokens * n * 4);
       matmul(core, out, a, wt, tokens, n, d);

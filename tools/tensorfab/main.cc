@@ -453,6 +453,19 @@ int run_vp(const config::Catalog& catalog, const api::ProgramRequest& request, c
   return kOk;
 }
 
+// A compiled program's assembly after its `header` comment: printed, or
+// written to `path` with a line saying so.
+int print_assembly(const std::string& header, const vp::Program& program, const std::string& path) {
+  const std::string text = header + vp::disassemble(program);
+  if (path.empty()) {
+    std::cout << text;
+    return kOk;
+  }
+  if (!write_output(path, text)) return kRunFailed;
+  std::cout << fmt::format("{}: {} instructions on {} cores\n", path, instruction_count(program), program.cores.size());
+  return kOk;
+}
+
 // `tensorfab vp compile gemm`: the program as assembly, its HBM layout in
 // a comment at the top.
 int compile_vp_gemm(const config::Catalog& catalog, const api::GemmRequest& request, const std::string& path) {
@@ -468,15 +481,7 @@ int compile_vp_gemm(const config::Catalog& catalog, const api::GemmRequest& requ
       vp::name(g.c.type), vp::name(g.accumulator), p.tiles, p.tile_m, p.tile_n, p.cores, p.tile_k, g.a.address,
       g.b.address, g.c.address);
   if (vp::is_mx(g.a.type)) text += fmt::format(", scales of A at {:#x}, of B at {:#x}", g.a.scales, g.b.scales);
-  text += "\n" + vp::disassemble(compiled->program);
-  if (path.empty()) {
-    std::cout << text;
-    return kOk;
-  }
-  if (!write_output(path, text)) return kRunFailed;
-  std::cout << fmt::format("{}: {} instructions on {} cores\n", path, instruction_count(compiled->program),
-                           compiled->program.cores.size());
-  return kOk;
+  return print_assembly(text + "\n", compiled->program, path);
 }
 
 std::string describe(const api::LlamaRequest& r) {
@@ -500,15 +505,7 @@ int compile_vp_llama(const config::Catalog& catalog, const api::LlamaRequest& re
       describe(request), request.chip, compiled->cores == 1 ? "1 core" : fmt::format("{} cores", compiled->cores),
       vp::name(compiled->formats.weights), vp::name(compiled->formats.activations), l.embedding.address,
       l.lm_head.address, l.tokens.address, l.logits.address, l.end);
-  text += vp::disassemble(compiled->program);
-  if (path.empty()) {
-    std::cout << text;
-    return kOk;
-  }
-  if (!write_output(path, text)) return kRunFailed;
-  std::cout << fmt::format("{}: {} instructions on {} cores\n", path, instruction_count(compiled->program),
-                           compiled->program.cores.size());
-  return kOk;
+  return print_assembly(text, compiled->program, path);
 }
 
 // `tensorfab numerics`: each format pair's logits against the FP64

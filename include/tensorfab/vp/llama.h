@@ -56,7 +56,8 @@ struct Decoded {
   std::vector<double> logits;
 };
 
-// The model in double precision, one token at a time.
+// The model in double precision, one token at a time; prompt ids below
+// the vocabulary.
 [[nodiscard]] Decoded reference_decode(const LlamaConfig& config, const LlamaWeights& weights,
                                        std::span<const int64_t> prompt, int64_t generate);
 
@@ -103,7 +104,7 @@ struct CompiledLlama {
                                                         const Machine& machine, int64_t prompt, int64_t generate);
 
 // Writes the weights (rounded to the compiled formats), the tables and the
-// prompt where the program expects them.
+// prompt (ids below the vocabulary) where the program expects them.
 void load_llama(const CompiledLlama& model, const LlamaWeights& weights, std::span<const int64_t> prompt, Hbm& hbm);
 
 // The tokens and logits a run of the program left in HBM.
