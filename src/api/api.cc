@@ -434,6 +434,36 @@ core::Result<PhysicalReport> physical_of(PhysicalReport r, const cost::PhysicalC
   return r;
 }
 
+// The serving work's power, and the clock its TDP allows. Bad input names
+// what keeps it from being derived.
+struct ServingPower {
+  cost::EnergyRates rates;
+  cost::WorkloadPower power;
+};
+core::Result<ServingPower> serving_power(const PhysicalReport& parts, const cost::PhysicalCalibration& calibration,
+                                         const hw::ChipSpec& chip, const perf::ServingResult& s) {
+  if (!parts.node) {
+    core::Diagnostics unknown;
+    for (const auto& u : parts.unknown) unknown.push_back(core::bad_input(u));
+    return unknown;
+  }
+  auto rates = cost::energy_rates(chip, *parts.node, parts.memory, calibration.power, parts.multi_die);
+  if (!rates) return rates.errors();
+  // One pass of the serving work: a continuous-batching step (no prefill
+  // ops), or a static batch's prefill and all its decode steps, each at the
+  // mean context.
+  const auto steps =
+      static_cast<double>(s.scenario.batching == workload::Batching::kStatic ? s.scenario.output_length : 1);
+  auto decode = cost::energy_of(s.decode_ops, *rates);
+  if (!decode) return decode.errors();
+  auto prefill = cost::energy_of(s.prefill_ops, *rates);
+  if (!prefill) return prefill.errors();
+  const cost::EnergyUse energy = *prefill + *decode * steps;
+  const core::Time time = cost::total_time(s.prefill_ops) + cost::total_time(s.decode_ops) * steps;
+  const core::Time compute = cost::compute_bound_time(s.prefill_ops) + cost::compute_bound_time(s.decode_ops) * steps;
+  return ServingPower{*rates, cost::workload_power(energy, time, compute, *rates)};
+}
+
 void add_serving_cost(const config::Catalog& catalog, const cost::PhysicalCalibration& calibration,
                       const cost::Datacenter& datacenter, EvalResult& row) {
   row.datacenter = datacenter;
@@ -442,30 +472,16 @@ void add_serving_cost(const config::Catalog& catalog, const cost::PhysicalCalibr
     row.cost_unknown = parts.unknown;
     return;
   }
-  auto rates = cost::energy_rates(row.chip, *parts.node, parts.memory, calibration.power, parts.multi_die);
-  if (!rates) {
-    for (const auto& e : rates.errors()) row.cost_unknown.push_back("power: " + e.message);
+  auto power = serving_power(parts, calibration, row.chip, row.serving);
+  if (!power) {
+    for (const auto& e : power.errors()) row.cost_unknown.push_back("power: " + e.message);
     return;
   }
-  // One pass of the serving work: a continuous-batching step (no prefill
-  // ops), or a static batch's prefill and all its decode steps, each at the
-  // mean context.
   const auto& s = row.serving;
-  const auto steps =
-      static_cast<double>(s.scenario.batching == workload::Batching::kStatic ? s.scenario.output_length : 1);
-  auto decode = cost::energy_of(s.decode_ops, *rates);
-  auto prefill = cost::energy_of(s.prefill_ops, *rates);
-  if (!decode || !prefill) {
-    row.cost_unknown.push_back("power: " + first_message(decode ? prefill.errors() : decode.errors()));
-    return;
-  }
-  const cost::EnergyUse energy = *prefill + *decode * steps;
-  const core::Time time = cost::total_time(s.prefill_ops) + cost::total_time(s.decode_ops) * steps;
-  const core::Time compute = cost::compute_bound_time(s.prefill_ops) + cost::compute_bound_time(s.decode_ops) * steps;
   ServingCost c;
-  c.power = cost::workload_power(energy, time, compute, *rates);
+  c.power = power->power;
   c.tokens_per_s_per_chip = s.output_tokens_per_s_per_chip / c.power.slowdown;
-  c.average_power = c.power.drawn * s.load + rates->idle * (1 - s.load);
+  c.average_power = c.power.drawn * s.load + power->rates.idle * (1 - s.load);
   if (c.average_power.base() > 0) c.tokens_per_joule = c.tokens_per_s_per_chip / c.average_power.base();
   row.cost = c;
   auto physical = physical_of(std::move(parts), calibration);
@@ -847,6 +863,19 @@ nlohmann::ordered_json to_json(const ModelReport& r) {
 bool PhysicalValidation::within_bounds() const {
   return std::all_of(checks.begin(), checks.end(),
                      [](const PhysicalCheck& c) { return std::abs(c.error()) <= c.bound; });
+}
+
+core::Result<std::vector<validate::FileReport>> validate_serving(const config::Catalog& catalog,
+                                                                 const std::vector<std::string>& paths,
+                                                                 perf::Tier tier) {
+  auto calibration = cost::load_physical_calibration(catalog);
+  if (!calibration) return calibration.errors();
+  auto cap = [&](const hw::ChipSpec& chip, const perf::ServingResult& s) -> std::optional<cost::WorkloadPower> {
+    auto power = serving_power(load_parts(catalog, chip), *calibration, chip, s);
+    if (!power) return std::nullopt;
+    return power->power;
+  };
+  return validate::run(catalog, paths, tier, cap);
 }
 
 core::Result<PhysicalValidation> validate_physical(const config::Catalog& catalog) {

@@ -5,6 +5,37 @@
 
 namespace tfab::cost {
 
+namespace {
+
+// A chip measured on its own replaces the derived figures. A GEMM held at
+// the TDP ran at a clock below the published one: its energy per MAC above
+// idle is brought back to the published clock along the V/f line. Formats
+// and vector work not measured keep the node's figures, scaled by how far
+// the measured formats sit from theirs. The energy of a streaming copy
+// above idle, per byte, stands for all off-chip traffic and its way
+// through the chip.
+void use_measured(const hw::MeasuredPower& m, const hw::ChipSpec& chip, EnergyRates& r) {
+  r.idle = m.idle;
+  double ratio_sum = 0;
+  for (const auto& [format, gemm] : m.gemm) {
+    const double clock_scale = chip.tensor.clock ? std::min(1.0, gemm.clock / *chip.tensor.clock) : 1.0;
+    const double per_mac = (gemm.power - m.idle).base() / (gemm.rate.base() / 2) / relative_energy(clock_scale, r.vf);
+    const core::Energy measured = core::Energy::from_base(per_mac);
+    if (auto derived = r.per_mac.find(format); derived != r.per_mac.end()) ratio_sum += measured / derived->second;
+    r.per_mac[format] = measured;
+  }
+  if (ratio_sum > 0) {
+    const double ratio = ratio_sum / static_cast<double>(m.gemm.size());
+    for (auto& [format, energy] : r.per_mac) {
+      if (!m.gemm.contains(format)) energy = energy * ratio;
+    }
+    r.per_vector_op = r.per_vector_op * ratio;
+  }
+  r.memory = core::EnergyPerByte::from_base((m.stream_power - m.idle).base() / m.stream_bandwidth.base());
+}
+
+}  // namespace
+
 core::Result<EnergyRates> energy_rates(const hw::ChipSpec& chip, const tech::ProcessNode& node,
                                        const std::optional<package::MemoryStackTech>& memory,
                                        const PowerCalibration& calibration, const hw::MultiDieTech& multi_die) {
@@ -42,6 +73,7 @@ core::Result<EnergyRates> energy_rates(const hw::ChipSpec& chip, const tech::Pro
   r.idle = chip.tdp * calibration.idle;
   r.tdp = chip.tdp;
   r.vf = *node.vf;
+  if (chip.measured_power) use_measured(*chip.measured_power, chip, r);
   return r;
 }
 
@@ -89,11 +121,22 @@ WorkloadPower workload_power(const EnergyUse& energy, core::Time time, core::Tim
   if (time.base() <= 0) return p;
   p.demand = energy.total() / time;
   p.drawn = std::min(p.demand, rates.tdp);
-  // Only the dynamic part answers to the clock; idle power stays.
-  const core::Power dynamic = energy.dynamic() / time, budget = rates.tdp - rates.idle;
-  p.clock_scale = budget.base() > 0 ? capped_clock_scale(dynamic, budget, rates.vf) : 1;
-  const double stretched = compute_bound.base() / p.clock_scale + (time - compute_bound).base();
-  p.slowdown = stretched / time.base();
+  const core::Power budget = rates.tdp - rates.idle;
+  if (p.demand <= rates.tdp || budget.base() <= 0) return p;
+  // At clock scale s the arithmetic costs relative_energy(s) of its energy
+  // and the compute-bound time stretches by 1/s; memory and link energy and
+  // the other time stay. The power grows with s: bisect for the highest s
+  // that fits the budget above idle.
+  const double clocked = (energy.tensor + energy.vector).base(), fixed = (energy.memory + energy.link).base();
+  const double c = compute_bound.base(), rest = (time - compute_bound).base();
+  auto power_at = [&](double s) { return (clocked * relative_energy(s, rates.vf) + fixed) / (c / s + rest); };
+  double lo = kLowestClockScale, hi = 1;
+  for (int i = 0; i < 60; ++i) {
+    const double mid = (lo + hi) / 2;
+    (power_at(mid) > budget.base() ? hi : lo) = mid;
+  }
+  p.clock_scale = lo;
+  p.slowdown = (c / lo + rest) / time.base();
   return p;
 }
 

@@ -18,19 +18,19 @@ PowerCalibration read_power_calibration(config::MapReader r) {
   return c;
 }
 
+double relative_energy(double clock_scale, const tech::ProcessNode::VoltageFrequency& vf) {
+  const double v = vf.threshold_volts + (vf.max_volts - vf.threshold_volts) * clock_scale;
+  return (v / vf.max_volts) * (v / vf.max_volts);
+}
+
 double capped_clock_scale(core::Power demand, core::Power tdp, const tech::ProcessNode::VoltageFrequency& vf) {
   if (demand <= tdp) return 1;
-  // Power at clock scale s: demand x s x (V(s) / Vmax)^2, V rising linearly
-  // from the threshold at s = 0 to Vmax at s = 1. It grows with s, so bisect.
-  const double ratio = tdp.base() / demand.base(), v0 = vf.threshold_volts, vmax = vf.max_volts;
-  auto relative_power = [&](double s) {
-    const double v = v0 + (vmax - v0) * s;
-    return s * (v / vmax) * (v / vmax);
-  };
+  // Power at clock scale s: demand x s x relative_energy(s). It grows with s, so bisect.
+  const double ratio = tdp.base() / demand.base();
   double lo = 0, hi = 1;
   for (int i = 0; i < 60; ++i) {
     const double mid = (lo + hi) / 2;
-    (relative_power(mid) > ratio ? hi : lo) = mid;
+    (mid * relative_energy(mid, vf) > ratio ? hi : lo) = mid;
   }
   return lo;
 }

@@ -236,6 +236,47 @@ DerivedFigures derive(const ChipSpec& chip) {
   return d;
 }
 
+// `measured_power`: board power from microbenchmarks on the chip itself.
+// A GEMM's clock is read against the tensor clock, so that needs one.
+std::optional<MeasuredPower> read_measured_power(MapReader& top, const ChipSpec& chip) {
+  const config::Node* node = top.raw("measured_power", "board power measured with microbenchmarks");
+  if (node == nullptr) return std::nullopt;
+  MapReader r = top.child("measured_power", "board power measured with microbenchmarks");
+  const auto positive = Limits::positive();
+  MeasuredPower m;
+  m.idle = r.required<core::Power>("idle", "power with nothing running and the clocks up", positive)
+               .value_or(core::Power{});
+  MapReader gemm = r.child("gemm", "a large GEMM held for seconds, per format");
+  for (core::NumberFormat f : core::kAllNumberFormats) {
+    if (gemm.raw(core::name(f), "a GEMM in this format") == nullptr) continue;
+    MapReader one = gemm.child(core::name(f), "a GEMM in this format");
+    MeasuredPower::Gemm g;
+    g.power = one.required<core::Power>("power", "board power", positive).value_or(core::Power{});
+    g.clock = one.required<core::Frequency>("clock", "mean clock over the run", positive).value_or(core::Frequency{});
+    g.rate = one.required<core::OpRate>("rate", "operations per second over the run", positive).value_or(core::OpRate{});
+    if (g.power.base() > 0 && g.power <= m.idle) {
+      one.error(*one.node().find("power"), "power", "more than the idle power");
+    }
+    one.finish();
+    m.gemm.emplace(f, g);
+  }
+  gemm.finish();
+  MapReader stream = r.child("stream", "streaming copies at full clock");
+  m.stream_power = stream.required<core::Power>("power", "board power", positive).value_or(core::Power{});
+  m.stream_bandwidth = stream.required<core::Bandwidth>("bandwidth", "bytes read plus written per second", positive)
+                           .value_or(core::Bandwidth{});
+  if (m.stream_power.base() > 0 && m.stream_power <= m.idle) {
+    stream.error(*stream.node().find("power"), "power", "more than the idle power");
+  }
+  stream.finish();
+  const config::Node* tensor = top.node().find("tensor");
+  if (!m.gemm.empty() && (tensor == nullptr || tensor->find("clock") == nullptr)) {
+    r.error(*node, "gemm", "a chip with tensor.clock, which a measured GEMM clock is read against");
+  }
+  r.finish();
+  return m;
+}
+
 core::Result<ChipSpec> read_chip(const config::Node& doc, const std::string& id) {
   core::Diagnostics errors;
   MapReader top(doc, "", errors);
@@ -319,6 +360,7 @@ core::Result<ChipSpec> read_chip(const config::Node& doc, const std::string& id)
       efficiency.optional<core::Time>("link_latency", "latency of one step of a ring collective", non_negative)
           .value_or(core::Time{});
   efficiency.finish();
+  chip.measured_power = read_measured_power(top, chip);
 
   top.finish();
   if (!errors.empty()) return errors;

@@ -89,7 +89,8 @@ core::Result<FileReport> read_file(const std::string& file, std::vector<Case>& c
 }
 
 // One case: its chip, model and scenario read, then evaluated.
-core::Result<Row> run_case(const config::Catalog& catalog, const std::string& file, const Case& c, perf::Tier tier) {
+core::Result<Row> run_case(const config::Catalog& catalog, const std::string& file, const Case& c, perf::Tier tier,
+                           const PowerCap& power_cap) {
   auto chip = hw::load_chip(catalog, c.chip);
   auto model = workload::load_model(catalog, c.model);
   auto scenario = workload::read_scenario(c.serve, c.name);
@@ -101,7 +102,14 @@ core::Result<Row> run_case(const config::Catalog& catalog, const std::string& fi
   if (!errors.empty()) return errors;
   auto serving = perf::evaluate_serving(*chip, *model, *scenario, tier);
   if (!serving) return serving.errors();
-  return Row{file, c.name, chip->id, serving->output_tokens_per_s_per_chip, c.measured};
+  Row row{file, c.name, chip->id, serving->output_tokens_per_s_per_chip, c.measured, std::nullopt};
+  if (power_cap) {
+    if (auto power = power_cap(*chip, *serving)) {
+      row.predicted /= power->slowdown;
+      row.clock_scale = power->clock_scale;
+    }
+  }
+  return row;
 }
 
 }  // namespace
@@ -120,7 +128,7 @@ double FileReport::max_abs_error() const {
 }
 
 core::Result<std::vector<FileReport>> run(const config::Catalog& catalog, const std::vector<std::string>& paths,
-                                          perf::Tier tier) {
+                                          perf::Tier tier, const PowerCap& power_cap) {
   auto files = case_files(catalog, paths);
   if (!files) return files.errors();
   std::vector<FileReport> reports;
@@ -134,7 +142,7 @@ core::Result<std::vector<FileReport>> run(const config::Catalog& catalog, const 
     }
     FileReport report = std::move(read).value();
     // The cases run on their own threads; rows and errors keep the file's order.
-    auto rows = core::parallel_map(cases.size(), [&](size_t i) { return run_case(catalog, file, cases[i], tier); });
+    auto rows = core::parallel_map(cases.size(), [&](size_t i) { return run_case(catalog, file, cases[i], tier, power_cap); });
     for (auto& row : rows) {
       if (row) {
         report.rows.push_back(std::move(row).value());

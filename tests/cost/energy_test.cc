@@ -6,7 +6,11 @@
 #include "tensorfab/api/api.h"
 #include "tensorfab/core/units.h"
 #include "tensorfab/cost/energy.h"
+#include "tensorfab/cost/calibration.h"
 #include "tensorfab/cost/tco.h"
+#include "tensorfab/hw/chip.h"
+#include "tensorfab/package/package.h"
+#include "tensorfab/tech/process.h"
 
 namespace tfab::cost {
 namespace {
@@ -85,6 +89,65 @@ TEST(WorkloadEnergy, OverTheTdpTheClockFallsAndComputeStretches) {
   // Time bound by memory does not stretch.
   const auto half = workload_power(*e, 0.01_s, 0.005_s, rates);
   EXPECT_NEAR(half.slowdown, 0.5 / half.clock_scale + 0.5, 1e-9);
+}
+
+TEST(WorkloadEnergy, MemoryEnergyDoesNotFollowTheClock) {
+  const auto rates = simple_rates();
+  // 5 ms of compute (6 J) and 5 ms on memory (1e11 B = 3.2 J): 1840 W with idle.
+  auto e = energy_of({op(12e12, 0, 0, 0, 0.005, perf::Bound::kTensor), op(0, 0, 1e11, 0, 0.005, perf::Bound::kMemory)},
+                     rates);
+  const auto p = workload_power(*e, 0.01_s, 0.005_s, rates);
+  const double s = p.clock_scale;
+  ASSERT_LT(s, 1);
+  // At the capped clock the arithmetic costs V(s)^2 of its energy, the
+  // memory its full energy, over the stretched time: exactly the room above idle.
+  const double stretched = 0.005 / s + 0.005;
+  EXPECT_NEAR((6 * relative_energy(s, rates.vf) + 3.2) / stretched, 600, 1e-6);
+  EXPECT_NEAR(p.slowdown, stretched / 0.01, 1e-12);
+}
+
+// The H100's chip file carries its own measured power: energy_rates takes it
+// over the node's derived figures.
+EnergyRates h100_rates() {
+  auto chip = hw::load_chip(shipped(), "h100-sxm");
+  auto node = tech::load_node(shipped(), chip->process_node);
+  auto memory = package::load_memory(shipped(), "hbm3");
+  auto calibration = load_physical_calibration(shipped());
+  auto rates = energy_rates(*chip, *node, *memory, calibration->power);
+  EXPECT_TRUE(rates.ok());
+  return rates.value();
+}
+
+TEST(MeasuredPower, GemmEnergyIsBroughtBackToThePublishedClock) {
+  const auto r = h100_rates();
+  EXPECT_NEAR(r.idle.base(), 130, 1e-9);
+  // FP8: (698 - 130) W over 1213e12 / 2 MAC/s at 1240 of 1830 MHz.
+  const double fp8_at_clock = (698.0 - 130) / (1213e12 / 2);
+  const double fp8 = fp8_at_clock / relative_energy(1240.0 / 1830, r.vf);
+  EXPECT_NEAR(r.per_mac.at(core::NumberFormat::kFP8).base() / fp8, 1, 1e-9);
+  EXPECT_GT(fp8, 1.5 * fp8_at_clock);  // at the published clock the voltage is higher
+  // INT8 was not measured: the node's figure, scaled as the measured formats are.
+  EXPECT_GT(r.per_mac.at(core::NumberFormat::kINT8).base(), 0);
+  // A copy's energy above idle per byte read or written.
+  EXPECT_NEAR(r.memory.base(), (520.0 - 130) / 2.99e12, 1e-20);
+}
+
+TEST(MeasuredPower, TheGemmItWasMeasuredOnComesBackAtItsClock) {
+  const auto r = h100_rates();
+  const auto chip = hw::load_chip(shipped(), "h100-sxm").value();
+  // m = n = k = 8192 in FP8 at the chip's efficiency: the power model must
+  // bring the clock down to the measured 1240 of 1830 MHz. The operands'
+  // off-chip bytes are costed again on top of the measured power, which
+  // already holds them: about 3% lower.
+  const double ops = 2.0 * 8192 * 8192 * 8192;
+  const double seconds = ops / (chip.tensor_peak_for(core::NumberFormat::kFP8)->base() * chip.efficiency.tensor);
+  auto gemm = op(ops, 0, 4.0 * 8192 * 8192, 0, seconds, perf::Bound::kTensor);
+  gemm.format = core::NumberFormat::kFP8;
+  auto e = energy_of({gemm}, r);
+  ASSERT_TRUE(e.ok());
+  const auto p = workload_power(*e, core::Time::from_base(seconds), core::Time::from_base(seconds), r);
+  EXPECT_LT(p.clock_scale, 1240.0 / 1830);
+  EXPECT_GT(p.clock_scale, 0.96 * 1240.0 / 1830);
 }
 
 Datacenter datacenter() {

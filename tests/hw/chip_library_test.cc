@@ -171,7 +171,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadField{"efficiency.by_format.fp8.tensor=2", "out of range"},
         BadField{"efficiency.by_format.fp8.tensr=0.5", "unknown key 'tensr' (did you mean 'tensor'?)"},
         BadField{"efficiency.memory=0", "out of range"},
-        BadField{"tpd=700 W", "unknown key 'tpd' (did you mean 'tdp'?)"}),
+        BadField{"tpd=700 W", "unknown key 'tpd' (did you mean 'tdp'?)"},
+        BadField{"measured_power.idle=130", "expected a power"},
+        BadField{"measured_power.gemm.fp8.power=100 W", "more than the idle power"},
+        BadField{"measured_power.gemm.fp8.clock=1.24 TB", "expected a frequency"},
+        BadField{"measured_power.gemm.fp8.rte=1 TFLOPS", "did you mean 'rate'?"},
+        BadField{"measured_power.stream.bandwidth=0 TB/s", "out of range"},
+        BadField{"measured_power.stream.power=50 W", "more than the idle power"}),
     [](const auto& test) {
       std::string name = test.param.assignment.substr(0, test.param.assignment.find('='));
       for (char& ch : name) {

@@ -387,7 +387,7 @@ int run_validate_physical(const config::Catalog& catalog, const OutputOptions& o
 
 int run_validate(const config::Catalog& catalog, const std::vector<std::string>& paths, perf::Tier tier,
                  const OutputOptions& out) {
-  auto reports = validate::run(catalog, paths, tier);
+  auto reports = api::validate_serving(catalog, paths, tier);
   if (!reports) return report_errors(reports.errors());
   bool ok = true;
   nlohmann::ordered_json files = nlohmann::ordered_json::array();
@@ -397,16 +397,18 @@ int run_validate(const config::Catalog& catalog, const std::vector<std::string>&
       nlohmann::ordered_json rows = nlohmann::ordered_json::array();
       for (const auto& r : file.rows) {
         rows.push_back({{"name", r.name}, {"chip", r.chip}, {"predicted_tokens_per_s_per_chip", r.predicted},
-                        {"measured_tokens_per_s_per_chip", r.measured}, {"error", r.error()}});
+                        {"measured_tokens_per_s_per_chip", r.measured}, {"error", r.error()},
+                        {"clock_scale", report::optional(r.clock_scale)}});
       }
       files.push_back({{"file", file.file}, {"rows", rows}, {"mean_abs_error", file.mean_abs_error()},
                        {"max_abs_error", file.max_abs_error()}, {"mean_abs_error_bound", file.mean_bound},
                        {"max_abs_error_bound", file.row_bound}, {"within_bounds", file.within_bounds()}});
       continue;
     }
-    report::Table table({"case", "chip", "predicted tok/s/chip", "measured", "error"});
+    report::Table table({"case", "chip", "clock", "predicted tok/s/chip", "measured", "error"});
     for (const auto& r : file.rows) {
-      table.add_row({r.name, r.chip, fmt::format("{:.0f}", r.predicted), fmt::format("{:.0f}", r.measured),
+      const std::string clock = r.clock_scale ? fmt::format("{:.0f}%", 100 * *r.clock_scale) : "?";
+      table.add_row({r.name, r.chip, clock, fmt::format("{:.0f}", r.predicted), fmt::format("{:.0f}", r.measured),
                      fmt::format("{:+.1f}%", 100 * r.error())});
     }
     if (out.format == "csv") {

@@ -19,6 +19,7 @@
 #include "tensorfab/perf/serving.h"
 #include "tensorfab/tech/process.h"
 #include "tensorfab/tech/wafer.h"
+#include "tensorfab/validate/validate.h"
 #include "tensorfab/vp/compile.h"
 #include "tensorfab/vp/execute.h"
 #include "tensorfab/vp/isa.h"
@@ -150,6 +151,13 @@ struct PhysicalReport {
 [[nodiscard]] core::Result<PhysicalReport> physical(const config::Catalog& catalog, const std::string& chip,
                                                     const config::Overrides& overrides = {});
 [[nodiscard]] nlohmann::ordered_json to_json(const PhysicalReport& report);
+
+// `tensorfab validate`: the serving cases (validate/validate.h), each chip
+// at the clock its TDP allows under the case's work where its power can be
+// derived.
+[[nodiscard]] core::Result<std::vector<validate::FileReport>> validate_serving(const config::Catalog& catalog,
+                                                                             const std::vector<std::string>& paths,
+                                                                             perf::Tier tier);
 
 // `tensorfab validate --physical`: the derived die area against the
 // published one, and the derived power at a large GEMM against the TDP,

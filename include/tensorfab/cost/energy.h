@@ -69,8 +69,13 @@ struct WorkloadPower {
   double slowdown = 1;      // time at the capped clock / time
 };
 
+// The lowest clock the cap drives a chip to, as a share of the published
+// one: below it the chip would rather exceed its TDP (or stall on memory).
+inline constexpr double kLowestClockScale = 0.1;
+
 // `compute_bound` is the part of `time` bound by the arrays or vector
-// units, which stretches as the clock falls.
+// units, which stretches as the clock falls; the memory and link energy
+// does not follow the clock.
 [[nodiscard]] WorkloadPower workload_power(const EnergyUse& energy, core::Time time, core::Time compute_bound,
                                            const EnergyRates& rates);
 

@@ -24,6 +24,11 @@ struct PowerCalibration {
 };
 [[nodiscard]] PowerCalibration read_power_calibration(config::MapReader r);
 
+// The energy of one operation at clock scale s (<= 1) over its energy at
+// the published clock: (V(s) / Vmax)^2, V rising linearly along the node's
+// V/f line from its threshold at s = 0.
+[[nodiscard]] double relative_energy(double clock_scale, const tech::ProcessNode::VoltageFrequency& vf);
+
 // Power at `demand` (at the published clock), capped at `tdp`: the clock
 // scale (<= 1) the cap allows, by the node's V/f line.
 [[nodiscard]] double capped_clock_scale(core::Power demand, core::Power tdp,

@@ -124,6 +124,23 @@ struct Efficiency {
   [[nodiscard]] core::Time op_overhead_for(core::NumberFormat f) const;
 };
 
+// Board power measured on the chip itself with microbenchmarks
+// (bench/gpu/microbench.py): where present, it replaces the power the
+// physical model derives from the process node (cost/energy.h).
+struct MeasuredPower {
+  core::Power idle;  // nothing running, clocks up
+  // A large GEMM held for many seconds, at the clock the TDP let it run.
+  struct Gemm {
+    core::Power power;
+    core::Frequency clock;
+    core::OpRate rate;
+  };
+  std::map<core::NumberFormat, Gemm> gemm;
+  // Streaming copies at full clock: bytes read plus bytes written.
+  core::Power stream_power;
+  core::Bandwidth stream_bandwidth;
+};
+
 struct ChipSpec {
   std::string id;    // "h100-sxm": the file name
   std::string fingerprint;  // of the resolved chip document (config::fingerprint)
@@ -147,6 +164,7 @@ struct ChipSpec {
   std::optional<StackedDiesSpec> stacked_dies;
   core::Power tdp;
   Efficiency efficiency;
+  std::optional<MeasuredPower> measured_power;
 
   // Dense peak in `format`, or nothing if the tensor units lack it.
   [[nodiscard]] std::optional<core::OpRate> tensor_peak_for(core::NumberFormat format) const;
