@@ -84,6 +84,15 @@ std::vector<SheetRow> chip_sheet(const hw::ChipSpec& chip) {
   rows.push_back({"all-reduce efficiency", number(e.link, 3)});
   rows.push_back({"link latency per ring step",
                   e.link_latency.base() > 0 ? core::format(e.link_latency) : "none given (ideal: 0)"});
+  if (const auto& m = chip.measured_power) {
+    rows.push_back({"measured idle power", core::format(m->idle)});
+    for (const auto& [format, g] : m->gemm) {
+      rows.push_back({"measured GEMM power, " + std::string(core::name(format)),
+                      core::format(g.power) + " at " + core::format(g.clock)});
+    }
+    rows.push_back({"measured streaming power",
+                    core::format(m->stream_power) + " at " + core::format(m->stream_bandwidth)});
+  }
   return rows;
 }
 

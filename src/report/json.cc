@@ -71,6 +71,17 @@ ordered_json to_json(const hw::ChipSpec& chip) {
     by_format[std::string(core::name(format))] = {
         {"tensor", optional(figures.tensor)}, {"op_overhead", optional(figures.op_overhead)}};
   }
+  ordered_json measured_power;  // null where not measured
+  if (const auto& m = chip.measured_power) {
+    ordered_json gemm = ordered_json::object();
+    for (const auto& [format, g] : m->gemm) {
+      gemm[std::string(core::name(format))] = {
+          {"power", quantity(g.power)}, {"clock", quantity(g.clock)}, {"rate", quantity(g.rate)}};
+    }
+    measured_power = {{"idle", quantity(m->idle)},
+                      {"gemm", gemm},
+                      {"stream", {{"power", quantity(m->stream_power)}, {"bandwidth", quantity(m->stream_bandwidth)}}}};
+  }
   const hw::DerivedFigures d = hw::derive(chip);
   ordered_json per_format = ordered_json::object();
   for (const auto& f : d.formats) {
@@ -118,6 +129,7 @@ ordered_json to_json(const hw::ChipSpec& chip) {
             {"link", chip.efficiency.link},
             {"link_latency", quantity(chip.efficiency.link_latency)},
             {"by_format", by_format}}},
+          {"measured_power", measured_power},
           {"derived",
            {{"per_format", per_format},
             {"memory_bandwidth", quantity(d.memory_bandwidth)},
