@@ -238,7 +238,7 @@ DerivedFigures derive(const ChipSpec& chip) {
 
 // `measured_power`: board power from microbenchmarks on the chip itself.
 // A GEMM's clock is read against the tensor clock, so that needs one.
-std::optional<MeasuredPower> read_measured_power(MapReader& top, const ChipSpec& chip) {
+std::optional<MeasuredPower> read_measured_power(MapReader& top) {
   const config::Node* node = top.raw("measured_power", "board power measured with microbenchmarks");
   if (node == nullptr) return std::nullopt;
   MapReader r = top.child("measured_power", "board power measured with microbenchmarks");
@@ -360,7 +360,7 @@ core::Result<ChipSpec> read_chip(const config::Node& doc, const std::string& id)
       efficiency.optional<core::Time>("link_latency", "latency of one step of a ring collective", non_negative)
           .value_or(core::Time{});
   efficiency.finish();
-  chip.measured_power = read_measured_power(top, chip);
+  chip.measured_power = read_measured_power(top);
 
   top.finish();
   if (!errors.empty()) return errors;
