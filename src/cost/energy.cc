@@ -17,15 +17,19 @@ namespace {
 void use_measured(const hw::MeasuredPower& m, const hw::ChipSpec& chip, EnergyRates& r) {
   r.idle = m.idle;
   double ratio_sum = 0;
+  int ratios = 0;
   for (const auto& [format, gemm] : m.gemm) {
     const double clock_scale = chip.tensor.clock ? std::min(1.0, gemm.clock / *chip.tensor.clock) : 1.0;
     const double per_mac = (gemm.power - m.idle).base() / (gemm.rate.base() / 2) / relative_energy(clock_scale, r.vf);
     const core::Energy measured = core::Energy::from_base(per_mac);
-    if (auto derived = r.per_mac.find(format); derived != r.per_mac.end()) ratio_sum += measured / derived->second;
+    if (auto derived = r.per_mac.find(format); derived != r.per_mac.end()) {
+      ratio_sum += measured / derived->second;
+      ++ratios;
+    }
     r.per_mac[format] = measured;
   }
-  if (ratio_sum > 0) {
-    const double ratio = ratio_sum / static_cast<double>(m.gemm.size());
+  if (ratios > 0) {
+    const double ratio = ratio_sum / ratios;
     for (auto& [format, energy] : r.per_mac) {
       if (!m.gemm.contains(format)) energy = energy * ratio;
     }
