@@ -109,6 +109,10 @@ struct Lane {
   int64_t free_at = 0;
   int waiting = kNoSemaphore;  // the semaphore the head waits for
   int32_t running = -1;        // index of the running instruction
+  // Transfers whose engine work is done but whose last byte has not yet
+  // landed (an HBM latency later): the semaphore each signals, in order.
+  std::deque<int> landing;
+  int64_t lands_at = 0;
 };
 
 enum class ScalarState { kRunning, kStalled, kAtBarrier, kHalted };
@@ -127,11 +131,14 @@ struct CoreState {
   CoreStats stats;
 
   [[nodiscard]] bool drained() const {
-    return std::all_of(lanes.begin(), lanes.end(), [](const Lane& l) { return !l.busy && l.queue.empty(); });
+    return std::all_of(lanes.begin(), lanes.end(),
+                       [](const Lane& l) { return !l.busy && l.queue.empty() && l.landing.empty(); });
   }
 };
 
-enum class EventKind : uint8_t { kDone, kTry, kScalar };
+// kDone frees an engine (and signals, unless the data is still in
+// flight); kLand is a transfer's last byte arriving, which signals.
+enum class EventKind : uint8_t { kDone, kLand, kTry, kScalar };
 
 struct Event {
   int64_t time = 0;
@@ -177,13 +184,14 @@ class Executor {
         case EventKind::kScalar: step_scalar(e.core, e.time); break;
         case EventKind::kTry: try_start(e.core, e.lane, e.time); break;
         case EventKind::kDone: finish(e.core, e.lane, e.time); break;
+        case EventKind::kLand: land(e.core, e.lane, e.time); break;
       }
       if (core.state == ScalarState::kAtBarrier && !core.arrived && core.drained()) arrive(e.core, e.time);
     }
     check_finished();
     result_.cores.clear();
     for (CoreState& c : cores_) {
-      for (const Lane& l : c.lanes) c.stats.halted_at = std::max(c.stats.halted_at, l.free_at);
+      for (const Lane& l : c.lanes) c.stats.halted_at = std::max({c.stats.halted_at, l.free_at, l.lands_at});
       result_.cycles = std::max(result_.cycles, c.stats.halted_at);
       result_.cores.push_back(c.stats);
     }
@@ -360,7 +368,8 @@ class Executor {
       }
       compute(c, ins, head);
     }
-    const int64_t end = now + std::max<int64_t>(1, duration(ins, head, now));
+    const Duration d = duration(ins, head, now);
+    const int64_t end = now + std::max<int64_t>(1, d.busy);
     l.busy = true;
     l.free_at = end;
     l.running = head.index;
@@ -368,21 +377,39 @@ class Executor {
     core.stats.executed[static_cast<size_t>(lane)] += 1;
     if (options_.trace) result_.trace.push_back({core.program->core, lane, head.index, now, end});
     push({end, c, lane, EventKind::kDone});
+    if (d.latency > 0) {
+      l.landing.push_back(ins.sync.signal);
+      l.lands_at = end + d.latency;
+      push({l.lands_at, c, lane, EventKind::kLand});
+    }
   }
 
   void finish(int32_t c, int lane, int64_t now) {
     CoreState& core = cores_[static_cast<size_t>(c)];
     Lane& l = core.lanes[static_cast<size_t>(lane)];
     const Instruction& ins = core.program->code[static_cast<size_t>(l.running)];
+    const bool in_flight = l.free_at < l.lands_at;  // its signal waits for the last byte
     l.busy = false;
     l.running = -1;
-    if (const int s = ins.sync.signal; s != kNoSemaphore) {
-      core.semaphores[static_cast<size_t>(s)] += 1;
-      for (int other = 0; other < kLanes; ++other) {
-        if (other != lane && core.lanes[static_cast<size_t>(other)].waiting == s) try_start(c, other, now);
-      }
-    }
+    if (!in_flight) signal(c, lane, ins.sync.signal, now);
     try_start(c, lane, now);
+  }
+
+  void land(int32_t c, int lane, int64_t now) {
+    Lane& l = cores_[static_cast<size_t>(c)].lanes[static_cast<size_t>(lane)];
+    const int s = l.landing.front();
+    l.landing.pop_front();
+    signal(c, lane, s, now);
+    try_start(c, lane, now);  // its own next instruction may wait for this signal
+  }
+
+  void signal(int32_t c, int lane, int s, int64_t now) {
+    if (s == kNoSemaphore) return;
+    CoreState& core = cores_[static_cast<size_t>(c)];
+    core.semaphores[static_cast<size_t>(s)] += 1;
+    for (int other = 0; other < kLanes; ++other) {
+      if (other != lane && core.lanes[static_cast<size_t>(other)].waiting == s) try_start(c, other, now);
+    }
   }
 
   // ---- Barriers -----------------------------------------------------------
@@ -434,7 +461,14 @@ class Executor {
 
   // ---- Time ---------------------------------------------------------------
 
-  int64_t duration(const Instruction& ins, const Issued& issued, int64_t now) {
+  // How long an instruction keeps its engine, and how much later its
+  // result lands (an HBM transfer's latency, which the engine does not wait
+  // out: it starts the next transfer while this one's bytes are in flight).
+  struct Duration {
+    int64_t busy = 0, latency = 0;
+  };
+
+  Duration duration(const Instruction& ins, const Issued& issued, int64_t now) {
     const auto& a = ins.args;
     switch (spec(ins.op).engine) {
       case Engine::kDma: return dma_cycles(ins, issued, now);
@@ -447,10 +481,10 @@ class Executor {
     }
     const double elements = vector_elements(ins);
     const double rate = transcendental(ins.op) ? timing_.transcendental_per_cycle : timing_.vector_per_cycle;
-    return cycles(elements / rate);
+    return {cycles(elements / rate), 0};
   }
 
-  int64_t matmul_cycles(DataType ta, DataType tb, int64_t m, int64_t n, int64_t k) {
+  Duration matmul_cycles(DataType ta, DataType tb, int64_t m, int64_t n, int64_t k) {
     core::NumberFormat f = rate_format(ta);
     if (rate_width(rate_format(tb)) > rate_width(f)) f = rate_format(tb);
     double macs = timing_.macs_per_cycle[static_cast<size_t>(f)];
@@ -458,28 +492,30 @@ class Executor {
       macs = timing_.macs_per_cycle[static_cast<size_t>(core::NumberFormat::kBF16)];
       note(fmt::format("the chip has no {} tensor rate: those matmuls run at the BF16 rate", core::name(f)));
     }
-    if (timing_.array_rows == 0) return cycles(real(m) * real(n) * real(k) / macs);
+    if (timing_.array_rows == 0) return {cycles(real(m) * real(n) * real(k) / macs), 0};
     // Weight-stationary (docs/tile-model.md): blocks of rows x cols of B,
-    // a narrower format packing more of K into a row of PEs; the weights of
-    // the first block load, then each block streams m rows of A (at least
-    // `rows` cycles, while the next weights load) and the last drains.
+    // a narrower format packing more of K into a row of PEs. Each block
+    // holds the array for max(m, rows) cycles: m rows stream through while
+    // the next block's weights shift in. The first weights and the drain
+    // through the array's depth are a latency that the next matmul
+    // overlaps, so back-to-back matmuls pay it once.
     const int64_t rows = timing_.array_rows, cols = timing_.array_cols;
     const auto k_per_block = std::max<int64_t>(1, std::llround(macs / real(cols)));
     const int64_t blocks = ((k + k_per_block - 1) / k_per_block) * ((n + cols - 1) / cols);
-    return cycles(real(rows) + real(blocks - 1) * real(std::max(m, rows)) + real(m + rows + cols - 1));
+    return {cycles(real(blocks) * real(std::max(m, rows))), cycles(real(std::min(m, rows) + rows + cols - 1))};
   }
 
   // HBM is interleaved across channels; a transfer keeps the channels it
   // touches busy for their share of it, and its last byte lands a latency
   // later. SRAM-to-SRAM copies take the SRAM port.
-  int64_t dma_cycles(const Instruction& ins, const Issued& issued, int64_t now) {
+  Duration dma_cycles(const Instruction& ins, const Issued& issued, int64_t now) {
     const auto& a = ins.args;
     const double bytes = real(a[2].i) * real(a[3].i);
     const bool from_hbm = a[1].address.space == Space::kHbm, to_hbm = a[0].address.space == Space::kHbm;
     if (from_hbm) result_.hbm_read += a[2].i * a[3].i;
     if (to_hbm) result_.hbm_written += a[2].i * a[3].i;
     if (!from_hbm && !to_hbm) {
-      return timing_.sram_bytes_per_cycle > 0 ? cycles(bytes / timing_.sram_bytes_per_cycle) : 1;
+      return {timing_.sram_bytes_per_cycle > 0 ? cycles(bytes / timing_.sram_bytes_per_cycle) : 1, 0};
     }
     const size_t side = from_hbm ? 1 : 0;
     const int64_t address = a[side].address.offset + issued.base[side];
@@ -497,7 +533,7 @@ class Executor {
     };
     occupy(first, std::min(channels, first + chunks));
     occupy(0, std::max<int64_t>(0, first + chunks - channels));
-    return static_cast<int64_t>(std::ceil(last)) - now + timing_.hbm_latency;
+    return {static_cast<int64_t>(std::ceil(last)) - now, timing_.hbm_latency};
   }
 
   void note(std::string text) {

@@ -1,5 +1,6 @@
 #include "tensorfab/vp/execute.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -93,20 +94,38 @@ TEST(Execute, GemmTileIsBitExact) {
 
 // A lone matmul takes the weight-stationary count of docs/tile-model.md:
 // the first weights load, then blocks of max(m, rows) cycles, then the
-// last block streams and drains.
+// last block streams and drains. A second one straight after holds the
+// array only for its blocks: its first weights and the first one's drain
+// overlap.
 TEST(Execute, MatmulTakesTheSystolicCount) {
-  const Program program = assembled(
-      "matmul dst=sram:0x0:fp32 a=sram:0x10000:bf16 b=sram:0x20000:bf16 m=64 n=256 k=256\n");
+  const std::string matmul = "matmul dst=sram:0x0:fp32 a=sram:0x10000:bf16 b=sram:0x20000:bf16 m=64 n=256 k=256\n";
   RunOptions options;
   options.compute = false;
-  options.trace = true;
   Hbm hbm;
-  auto result = run_on_seed(program, hbm, options);
-  ASSERT_TRUE(result.ok()) << first_error(result);
-  ASSERT_EQ(result->trace.size(), 1u);
+  auto one = run_on_seed(assembled(matmul), hbm, options);
+  auto two = run_on_seed(assembled(matmul + matmul), hbm, options);
+  ASSERT_TRUE(one.ok() && two.ok()) << first_error(one) << first_error(two);
   const int64_t rows = 128, cols = 128, blocks = 2 * 2;
-  const TraceEvent& e = result->trace.front();
-  EXPECT_EQ(e.end - e.start, rows + (blocks - 1) * std::max<int64_t>(64, rows) + 64 + rows + cols - 1);
+  const int64_t lone = rows + (blocks - 1) * std::max<int64_t>(64, rows) + 64 + rows + cols - 1;
+  EXPECT_EQ(one->cycles, lone);
+  EXPECT_EQ(two->cycles, lone + blocks * std::max<int64_t>(64, rows));
+}
+
+// A DMA queue keeps transfers in flight: it starts the next once this
+// one's bytes have left the channels, not when they land, so a chain of
+// loads on one queue pays the HBM latency once.
+TEST(Execute, DmaQueuePaysTheLatencyOnce) {
+  const Timing& t = seed().timing;
+  ASSERT_GT(t.hbm_latency, 0);
+  std::string chain;
+  for (int i = 0; i < 8; ++i) chain += fmt::format("dma dst=sram:{:#x} src=hbm:{:#x} rows=16 row_bytes=4096\n", i * 0x10000, i * 0x10000);
+  RunOptions options;
+  options.compute = false;
+  Hbm hbm;
+  auto result = run(assembled(".core 0\n" + chain), seed().machine, t, hbm, options);
+  ASSERT_TRUE(result.ok()) << first_error(result);
+  const double transfer = 8 * 16 * 4096 / (t.channel_bytes_per_cycle * static_cast<double>(t.hbm_channels));
+  EXPECT_NEAR(static_cast<double>(result->cycles), transfer + static_cast<double>(t.hbm_latency), 8 + 2);
 }
 
 // Loads from HBM share its channels: two cores streaming at once take
