@@ -7,6 +7,9 @@
 #include <cstring>
 #include <deque>
 #include <limits>
+#include <list>
+#include <map>
+#include <optional>
 #include <queue>
 
 #include "tensorfab/vp/tensor.h"
@@ -113,6 +116,7 @@ struct Lane {
   // landed (an HBM latency later): the semaphore each signals, in order.
   std::deque<int> landing;
   int64_t lands_at = 0;
+  bool running_lands_later = false;  // the running instruction signals when it lands, not when it ends
 };
 
 enum class ScalarState { kRunning, kStalled, kAtBarrier, kHalted };
@@ -155,6 +159,45 @@ struct Event {
   }
 };
 
+// The cores' shared on-chip cache, holding whole HBM reads (address, rows,
+// row bytes, stride), the least recently used out first. A read that
+// repeats one it holds is served from it, once that one's bytes are in.
+class ReadCache {
+ public:
+  using Key = std::array<int64_t, 4>;
+
+  explicit ReadCache(int64_t capacity) : capacity_(capacity) {}
+
+  // When the held copy of `key` is (or was) ready; nothing on a miss.
+  std::optional<int64_t> find(const Key& key) {
+    const auto it = where_.find(key);
+    if (it == where_.end()) return std::nullopt;
+    lru_.splice(lru_.begin(), lru_, it->second);
+    return it->second->ready;
+  }
+
+  void insert(const Key& key, int64_t bytes, int64_t ready) {
+    if (bytes > capacity_) return;
+    while (held_ + bytes > capacity_) {
+      held_ -= lru_.back().bytes;
+      where_.erase(lru_.back().key);
+      lru_.pop_back();
+    }
+    lru_.push_front({key, bytes, ready});
+    where_[key] = lru_.begin();
+    held_ += bytes;
+  }
+
+ private:
+  struct Entry {
+    Key key;
+    int64_t bytes = 0, ready = 0;
+  };
+  int64_t capacity_ = 0, held_ = 0;
+  std::list<Entry> lru_;  // most recent first
+  std::map<Key, std::list<Entry>::iterator> where_;
+};
+
 // Stops the run at the first error; run() turns it into its result.
 struct Abort {
   core::Diagnostic error;
@@ -165,7 +208,8 @@ class Executor {
   Executor(const Program& program, const Machine& machine, const Timing& timing, Hbm& hbm,
            const RunOptions& options, const std::string& file)
       : machine_(machine), timing_(timing), hbm_(hbm), options_(options), file_(file),
-        sram_(static_cast<size_t>(machine.cores)), channel_free_(static_cast<size_t>(timing.hbm_channels), 0) {
+        sram_(static_cast<size_t>(machine.cores)), channel_free_(static_cast<size_t>(timing.hbm_channels), 0),
+        cache_(timing.cache_bytes) {
     for (const CoreProgram& p : program.cores) {
       CoreState c;
       c.program = &p;
@@ -377,6 +421,7 @@ class Executor {
     core.stats.executed[static_cast<size_t>(lane)] += 1;
     if (options_.trace) result_.trace.push_back({core.program->core, lane, head.index, now, end});
     push({end, c, lane, EventKind::kDone});
+    l.running_lands_later = d.latency > 0;
     if (d.latency > 0) {
       l.landing.push_back(ins.sync.signal);
       l.lands_at = end + d.latency;
@@ -388,10 +433,9 @@ class Executor {
     CoreState& core = cores_[static_cast<size_t>(c)];
     Lane& l = core.lanes[static_cast<size_t>(lane)];
     const Instruction& ins = core.program->code[static_cast<size_t>(l.running)];
-    const bool in_flight = l.free_at < l.lands_at;  // its signal waits for the last byte
     l.busy = false;
     l.running = -1;
-    if (!in_flight) signal(c, lane, ins.sync.signal, now);
+    if (!l.running_lands_later) signal(c, lane, ins.sync.signal, now);
     try_start(c, lane, now);
   }
 
@@ -519,6 +563,18 @@ class Executor {
     }
     const size_t side = from_hbm ? 1 : 0;
     const int64_t address = a[side].address.offset + issued.base[side];
+    const bool cached = from_hbm && !to_hbm && timing_.cache_bytes > 0;
+    const ReadCache::Key key{address, a[2].i, a[3].i, a[5].i > 0 ? a[5].i : a[3].i};
+    if (cached) {
+      if (const auto ready = cache_.find(key)) {
+        double served = real(now) + 1;
+        if (timing_.cache_bytes_per_cycle > 0) {
+          cache_free_ = std::max(cache_free_, real(now)) + bytes / timing_.cache_bytes_per_cycle;
+          served = cache_free_;
+        }
+        return {std::max(static_cast<int64_t>(std::ceil(served)), *ready) - now, 0};
+      }
+    }
     const int64_t channels = timing_.hbm_channels;
     const int64_t chunks = std::min(channels, static_cast<int64_t>(std::ceil(bytes / real(timing_.interleave))));
     const int64_t first = (address / timing_.interleave) % channels;
@@ -533,7 +589,9 @@ class Executor {
     };
     occupy(first, std::min(channels, first + chunks));
     occupy(0, std::max<int64_t>(0, first + chunks - channels));
-    return {static_cast<int64_t>(std::ceil(last)) - now, timing_.hbm_latency};
+    const auto done = static_cast<int64_t>(std::ceil(last));
+    if (cached) cache_.insert(key, a[2].i * a[3].i, done + timing_.hbm_latency);
+    return {done - now, timing_.hbm_latency};
   }
 
   void note(std::string text) {
@@ -759,6 +817,8 @@ class Executor {
   std::vector<CoreState> cores_;
   std::vector<std::vector<uint8_t>> sram_;  // by core number, allocated when first touched
   std::vector<double> channel_free_;        // cycle each HBM channel is next free
+  ReadCache cache_;
+  double cache_free_ = 0;  // cycle the shared cache's bandwidth is next free
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   double work_ = 0;  // may pass int64's range on a hostile program
   RunResult result_;

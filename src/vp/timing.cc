@@ -80,8 +80,28 @@ core::Result<Timing> timing_for(const hw::ChipSpec& chip) {
   } else {
     t.notes.push_back("the chip file gives no memory latency: HBM loads take no latency");
   }
-  if (const hw::SramLevel* sram = chip.per_core_sram(); sram != nullptr && sram->bandwidth) {
-    t.sram_bytes_per_cycle = sram->bandwidth->base() / real(sram->instances) / hz;
+  const hw::SramLevel* per_core = chip.per_core_sram();
+  if (per_core != nullptr && per_core->bandwidth) {
+    t.sram_bytes_per_cycle = per_core->bandwidth->base() / real(per_core->instances) / hz;
+  }
+  // The levels listed after the cores' own are shared: the cache. Its
+  // bandwidth is limited only where every level gives one.
+  bool outward = false, limited = true;
+  double cache_bandwidth = 0;
+  for (const hw::SramLevel& level : chip.sram) {
+    if (outward) {
+      t.cache_bytes += static_cast<int64_t>(level.total().base());
+      limited = limited && level.bandwidth.has_value();
+      if (level.bandwidth) cache_bandwidth += level.bandwidth->base();
+    }
+    outward = outward || &level == per_core;
+  }
+  if (t.cache_bytes > 0) {
+    if (limited) {
+      t.cache_bytes_per_cycle = cache_bandwidth / hz;
+    } else {
+      t.notes.push_back("the chip file gives no bandwidth for its shared SRAM: reads it holds take one cycle");
+    }
   }
   return t;
 }

@@ -48,6 +48,11 @@ struct Timing {
   double channel_bytes_per_cycle = 0;
   int64_t hbm_latency = 0;
   double sram_bytes_per_cycle = 0;  // a core's SRAM port, for core-to-core DMA; 0: not limited
+  // The on-chip memory the cores share (an L2), which keeps what HBM
+  // reads brought in: its capacity, and its bandwidth to all cores (0: not
+  // limited).
+  int64_t cache_bytes = 0;
+  double cache_bytes_per_cycle = 0;
   std::vector<std::string> notes;   // what the chip file leaves out, and what is taken instead
 };
 [[nodiscard]] core::Result<Timing> timing_for(const hw::ChipSpec& chip);
