@@ -1008,13 +1008,19 @@ core::Result<CompiledGemm> compile_gemm(const config::Catalog& catalog, const Ge
   g.c = {place(request.m * vp::row_bytes(output, request.n)), output, request.m, request.n, 0};
   g.a.scales = place(vp::scale_bytes(operands, request.m, request.k));
   g.b.scales = place(vp::scale_bytes(operands, request.n, request.k));
+  // Room for split-K parts, where HBM has it: a split leaves no core more
+  // than one part, of at most 256 x 256, so the cores' worth at most.
+  const int64_t parts = vp::row_bytes(g.accumulator, machine->cores * std::min(request.m * request.n, int64_t{256 * 256}));
+  if (static_cast<double>(at + parts) <= machine->hbm.base()) g.workspace = place(parts), g.workspace_bytes = parts;
   if (static_cast<double>(at) > machine->hbm.base()) {
     return core::bad_input(fmt::format("A, B and C take {} bytes; {} has {:.0f} of HBM", at, machine->chip,
                                        machine->hbm.base()),
                            "--m");
   }
   vp::GemmPlan plan;
-  auto program = vp::compile_gemm(g, *machine, &plan);
+  auto timing = vp::timing_for(*chip);
+  if (!timing) return timing.errors();
+  auto program = vp::compile_gemm(g, *machine, *timing, &plan);
   if (!program) return program.errors();
   return CompiledGemm{std::move(*program), g, plan};
 }

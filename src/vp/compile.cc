@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
+#include <vector>
 
 #include "tensorfab/vp/tensor.h"
 
@@ -21,6 +23,11 @@ constexpr int kFree[2] = {2, 3};    // a buffer may be overwritten
 constexpr int kTileDone = 4;        // a tile's last matmul has finished
 constexpr int kCast = 5;            // a tile has been converted to C's type
 constexpr int kStoreQueue = 2;
+// With split-K, summing the parts after the barrier.
+constexpr int kPartLoaded = 8;   // a part has arrived
+constexpr int kPartAdded = 9;    // the second accumulator may be overwritten
+constexpr int kSumCast = 10;     // a tile's sum has been converted
+constexpr int kSumStored = 11;   // ... and stored: the first accumulator is free
 
 // Scratchpad offsets of one core's buffers, two of each.
 struct Layout {
@@ -68,52 +75,38 @@ core::Diagnostics check_gemm(const GemmKernel& g) {
   return errors;
 }
 
-}  // namespace
-
-core::Result<Program> compile_gemm(const GemmKernel& g, const Machine& machine, GemmPlan* plan) {
-  if (core::Diagnostics errors = check_gemm(g); !errors.empty()) return errors;
+// The program text of one tiling (docs/isa.md, "Compiled kernels").
+std::string gemm_text(const GemmKernel& g, const Machine& machine, GemmPlan& plan) {
   const int64_t m = g.a.rows, n = g.b.rows, k = g.a.cols;
-
-  // The largest tiles whose buffers fit the scratchpad and still give every
-  // core a tile (or the smallest that fit, for a small GEMM); K slices in
-  // whole MX blocks (32), so every slice starts on a byte and a scale.
-  int64_t tm = 0, tn = 0, tk = 0;
-  for (const int64_t t : {256, 128, 64, 32}) {
-    for (const int64_t slice : {512, 256, 128, 64, 32}) {
-      const int64_t tile_m = std::min(m, t), tile_n = std::min(n, t), tile_k = std::min(k, slice);
-      if (static_cast<double>(layout(g, tile_m, tile_n, tile_k).end) > machine.sram.base()) continue;
-      tm = tile_m, tn = tile_n, tk = tile_k;
-      break;
-    }
-    const int64_t tiles = ((m + tm - 1) / std::max<int64_t>(tm, 1)) * ((n + tn - 1) / std::max<int64_t>(tn, 1));
-    if (tm > 0 && tiles >= machine.cores) break;
-  }
-  if (tm == 0) {
-    return core::bad_input(fmt::format("{}'s {:.0f} bytes of SRAM per core cannot hold the smallest GEMM tiles",
-                                       machine.chip, machine.sram.base()),
-                           "sram");
-  }
+  const int64_t tm = plan.tile_m, tn = plan.tile_n, tk = plan.tile_k, split = plan.split_k;
   const Layout sram = layout(g, tm, tn, tk);
-  const int64_t tiles_m = (m + tm - 1) / tm, tiles_n = (n + tn - 1) / tn, slices = (k + tk - 1) / tk;
-  const int64_t tiles = tiles_m * tiles_n;
-  const int64_t cores = std::min<int64_t>(machine.cores, tiles);
-  if (plan != nullptr) *plan = {tm, tn, tk, tiles, cores};
+  const int64_t tiles_n = (n + tn - 1) / tn, slices = (k + tk - 1) / tk;
+  plan.tiles = (m + tm - 1) / tm * tiles_n;
+  const int64_t items = plan.tiles * split;
+  plan.cores = std::min<int64_t>(machine.cores, items);
+  const int64_t cores = plan.cores;
 
   const int64_t a_row = row_bytes(g.a.type, k), b_row = row_bytes(g.b.type, k), c_row = row_bytes(g.c.type, n);
+  const int64_t part_row = row_bytes(g.accumulator, n), part_bytes = m * part_row;
   const int64_t a_scale_row = scale_bytes(g.a.type, 1, k), b_scale_row = scale_bytes(g.b.type, 1, k);
   std::string text = fmt::format("# C[{m}x{n}] = A[{m}x{k}] . B[{n}x{k}]^T: {tiles} tiles of {tm}x{tn}, K in slices "
-                                 "of {tk}, on {cores} cores\n",
-                                 fmt::arg("m", m), fmt::arg("n", n), fmt::arg("k", k), fmt::arg("tiles", tiles),
-                                 fmt::arg("tm", tm), fmt::arg("tn", tn), fmt::arg("tk", tk), fmt::arg("cores", cores));
+                                 "of {tk}{split}, on {cores} cores\n",
+                                 fmt::arg("m", m), fmt::arg("n", n), fmt::arg("k", k), fmt::arg("tiles", plan.tiles),
+                                 fmt::arg("tm", tm), fmt::arg("tn", tn), fmt::arg("tk", tk),
+                                 fmt::arg("split", split > 1 ? fmt::format(" split in {} parts", split) : ""),
+                                 fmt::arg("cores", cores));
+  auto tile_origin = [&](int64_t tile) { return std::pair{tile / tiles_n * tm, tile % tiles_n * tn}; };
   for (int64_t core = 0; core < cores; ++core) {
     text += fmt::format(".core {}\n", core);
     int64_t slice_count = 0;  // on this core, for the buffers' turns
-    int64_t tile_count = 0;
-    for (int64_t tile = core; tile < tiles; tile += cores, ++tile_count) {
-      const int64_t i0 = tile / tiles_n * tm, j0 = tile % tiles_n * tn;
+    int64_t item_count = 0;
+    for (int64_t item = core; item < items; item += cores, ++item_count) {
+      const int64_t tile = item / split, part = item % split;
+      const auto [i0, j0] = tile_origin(tile);
       const int64_t rows = std::min(tm, m - i0), cols = std::min(tn, n - j0);
-      const int acc = static_cast<int>(tile_count % 2);
-      for (int64_t s = 0; s < slices; ++s, ++slice_count) {
+      const int acc = static_cast<int>(item_count % 2);
+      const int64_t first = part * slices / split, end = (part + 1) * slices / split;
+      for (int64_t s = first; s < end; ++s, ++slice_count) {
         const int buf = static_cast<int>(slice_count % 2);
         const int64_t k0 = s * tk, width = std::min(tk, k - k0);
         // A buffer is free once its last matmul has run (or, for a tile's
@@ -138,13 +131,18 @@ core::Result<Program> compile_gemm(const GemmKernel& g, const Machine& machine, 
           ++loads;
         }
         // The last slice of a tile signals the tile done, and the chain
-        // convert -> store hands the buffer back: one waiter per semaphore.
-        const bool last = s == slices - 1;
+        // (convert ->) store hands the buffer back: one waiter per semaphore.
+        const bool last = s == end - 1;
         text += fmt::format("    matmul dst={} a={} b={} m={} n={} k={}{}{} wait=s{}:{} signal=s{}\n",
                             tensor(sram.acc[acc], g.accumulator), tensor(sram.a[buf], g.a.type),
-                            tensor(sram.b[buf], g.b.type), rows, cols, width, s > 0 ? " accumulate=1" : "", scales,
+                            tensor(sram.b[buf], g.b.type), rows, cols, width, s > first ? " accumulate=1" : "", scales,
                             kLoaded[buf], loads, last ? kTileDone : kFree[buf]);
-        if (last) {
+        if (last && split > 1) {  // the part, as accumulated, into the workspace
+          text += fmt::format("    dma dst=hbm:{:#x} src=sram:{:#x} rows={} row_bytes={} dst_stride={} queue={} wait=s{} signal=s{}\n",
+                              g.workspace + part * part_bytes + i0 * part_row + row_bytes(g.accumulator, j0),
+                              sram.acc[acc], rows, row_bytes(g.accumulator, cols), part_row, kStoreQueue, kTileDone,
+                              kFree[buf]);
+        } else if (last) {
           text += fmt::format("    vcast dst={} src={} rows={} cols={} wait=s{} signal=s{}\n",
                               tensor(sram.out[acc], g.c.type), tensor(sram.acc[acc], g.accumulator), rows, cols,
                               kTileDone, kCast);
@@ -154,9 +152,102 @@ core::Result<Program> compile_gemm(const GemmKernel& g, const Machine& machine, 
         }
       }
     }
+    if (split > 1) {
+      // Sum each tile's parts in order: the sum in the first accumulator,
+      // each further part loaded into the second.
+      text += "    barrier id=0\n";
+      const std::string sum = tensor(sram.acc[0], g.accumulator), next = tensor(sram.acc[1], g.accumulator);
+      bool first_tile = true;
+      for (int64_t tile = core; tile < plan.tiles; tile += cores, first_tile = false) {
+        const auto [i0, j0] = tile_origin(tile);
+        const int64_t rows = std::min(tm, m - i0), cols = std::min(tn, n - j0);
+        const int64_t at = g.workspace + i0 * part_row + row_bytes(g.accumulator, j0);
+        auto load = [&](int64_t part, int64_t dst, int queue, const std::string& wait) {
+          text += fmt::format("    dma dst=sram:{:#x} src=hbm:{:#x} rows={} row_bytes={} src_stride={} queue={}{} signal=s{}\n",
+                              dst, at + part * part_bytes, rows, row_bytes(g.accumulator, cols), part_row, queue, wait,
+                              kPartLoaded);
+        };
+        load(0, sram.acc[0], 0, first_tile ? "" : fmt::format(" wait=s{}", kSumStored));
+        for (int64_t part = 1; part < split; ++part) {
+          load(part, sram.acc[1], 1, first_tile && part == 1 ? "" : fmt::format(" wait=s{}", kPartAdded));
+          text += fmt::format("    vadd dst={} a={} b={} rows={} cols={} wait=s{}:{} signal=s{}\n", sum, sum, next,
+                              rows, cols, kPartLoaded, part == 1 ? 2 : 1, kPartAdded);
+        }
+        text += fmt::format("    vcast dst={} src={} rows={} cols={} signal=s{}\n", tensor(sram.out[0], g.c.type), sum,
+                            rows, cols, kSumCast);
+        text += fmt::format("    dma dst=hbm:{:#x} src=sram:{:#x} rows={} row_bytes={} dst_stride={} queue={} wait=s{} signal=s{}\n",
+                            g.c.address + i0 * c_row + row_bytes(g.c.type, j0), sram.out[0], rows,
+                            row_bytes(g.c.type, cols), c_row, kStoreQueue, kSumCast, kSumStored);
+      }
+    }
     text += "    halt\n";
   }
-  return assemble(text, "<gemm kernel>", &machine);
+  return text;
+}
+
+}  // namespace
+
+core::Result<Program> compile_gemm(const GemmKernel& g, const Machine& machine, const Timing& timing, GemmPlan* plan) {
+  if (core::Diagnostics errors = check_gemm(g); !errors.empty()) return errors;
+  const int64_t m = g.a.rows, n = g.b.rows, k = g.a.cols;
+
+  // Candidate tilings: output tiles of 256 to 32 rows and columns whose
+  // buffers fit the scratchpad, each with the longest K slice that fits (in
+  // whole MX blocks of 32, so every slice starts on a byte and a scale),
+  // and split-K while parts are left for idle cores. Tilings with more than
+  // kTilesPerCore tiles a core are left out, but for the one with fewest.
+  constexpr int64_t kTilesPerCore = 8;
+  std::vector<GemmPlan> candidates;
+  for (const int64_t t_m : {256, 128, 64, 32}) {
+    for (const int64_t t_n : {256, 128, 64, 32}) {
+      const int64_t tm = std::min(m, t_m), tn = std::min(n, t_n);
+      int64_t tk = 0;
+      for (const int64_t slice : {512, 256, 128, 64, 32}) {
+        tk = std::min(k, slice);
+        if (static_cast<double>(layout(g, tm, tn, tk).end) <= machine.sram.base()) break;
+        tk = 0;
+      }
+      if (tk == 0) continue;
+      const int64_t tiles = (m + tm - 1) / tm * ((n + tn - 1) / tn), slices = (k + tk - 1) / tk;
+      for (int64_t split = 1; split == 1 || (tiles * split <= machine.cores && split <= slices); split *= 2) {
+        if (split > 1 && split * m * row_bytes(g.accumulator, n) > g.workspace_bytes) break;
+        GemmPlan c{tm, tn, tk, split, tiles, 0, 0};
+        if (std::find_if(candidates.begin(), candidates.end(), [&](const GemmPlan& o) {
+              return o.tile_m == tm && o.tile_n == tn && o.split_k == split;
+            }) == candidates.end()) {
+          candidates.push_back(c);
+        }
+      }
+    }
+  }
+  if (candidates.empty()) {
+    return core::bad_input(fmt::format("{}'s {:.0f} bytes of SRAM per core cannot hold the smallest GEMM tiles",
+                                       machine.chip, machine.sram.base()),
+                           "sram");
+  }
+  const int64_t fewest = std::min_element(candidates.begin(), candidates.end(), [](const GemmPlan& x, const GemmPlan& y) {
+                           return x.tiles < y.tiles;
+                         })->tiles;
+
+  std::optional<Program> best;
+  GemmPlan chosen;
+  RunOptions timing_only;
+  timing_only.compute = false;
+  for (GemmPlan& c : candidates) {
+    if (c.tiles > std::max(fewest, kTilesPerCore * machine.cores)) continue;
+    auto program = assemble(gemm_text(g, machine, c), "<gemm kernel>", &machine);
+    if (!program) return program.errors();
+    Hbm scratch;
+    auto timed = run(*program, machine, timing, scratch, timing_only);
+    if (!timed) return timed.errors();
+    c.cycles = timed->cycles;
+    if (!best || c.cycles < chosen.cycles) {  // ties: the earlier, larger tiles
+      best = std::move(*program);
+      chosen = c;
+    }
+  }
+  if (plan != nullptr) *plan = chosen;
+  return std::move(*best);
 }
 
 }  // namespace tfab::vp

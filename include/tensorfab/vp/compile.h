@@ -7,6 +7,7 @@
 #include <string>
 
 #include "tensorfab/core/result.h"
+#include "tensorfab/vp/execute.h"
 #include "tensorfab/vp/isa.h"
 
 namespace tfab::vp {
@@ -21,24 +22,35 @@ struct HbmTensor {
 };
 
 // C = A . B^T: A is m x k, B is n x k (a linear layer's weights), C is m x n.
+// `workspace` is HBM the kernel may use for split-K partial sums (none: no
+// split-K).
 struct GemmKernel {
   HbmTensor a, b, c;
   DataType accumulator = DataType::kFp32;
+  int64_t workspace = 0, workspace_bytes = 0;
 };
 
-// How a GEMM was tiled.
+// How a GEMM was tiled: output tiles of tile_m x tile_n, K in slices of
+// tile_k, each tile's K range split in `split_k` parts.
 struct GemmPlan {
-  int64_t tile_m = 0, tile_n = 0, tile_k = 0;
+  int64_t tile_m = 0, tile_n = 0, tile_k = 0, split_k = 1;
   int64_t tiles = 0, cores = 0;
+  int64_t cycles = 0;  // of the timed run that chose it
 };
 
-// Output tiles go to the cores in turn. On each core, K slices of A and B
-// stream through two buffers (two DMA queues, so loads overlap the tensor
-// engine), accumulate into one of two accumulators, and each finished tile
-// is converted to C's type and stored while the next one runs. Fails (bad
-// input) on shapes that do not match, types the kernel does not take, or
-// a scratchpad too small for the smallest tiles.
-[[nodiscard]] core::Result<Program> compile_gemm(const GemmKernel& gemm, const Machine& machine,
+// Output tiles (or, with split-K, parts of their K range) go to the cores in
+// turn. On each core, K slices of A and B stream through two buffers (two
+// DMA queues, so loads overlap the tensor engine), accumulate into one of
+// two accumulators, and each finished tile is converted to C's type and
+// stored while the next one runs. With split-K the parts are stored in the
+// accumulator's type, and after a barrier each core sums its tiles' parts
+// in order. Part p of S slices takes slices [p·S/split, (p+1)·S/split).
+//
+// The plan is chosen by timing: each candidate tiling runs on the timed
+// executor (timing only), and the fastest wins. Fails (bad input) on
+// shapes that do not match, types the kernel does not take, or a
+// scratchpad too small for the smallest tiles.
+[[nodiscard]] core::Result<Program> compile_gemm(const GemmKernel& gemm, const Machine& machine, const Timing& timing,
                                                  GemmPlan* plan = nullptr);
 
 }  // namespace tfab::vp
