@@ -165,6 +165,7 @@ struct Event {
 class ReadCache {
  public:
   using Key = std::array<int64_t, 4>;
+  static constexpr int64_t kLine = 256;  // the least a read takes of the cache
 
   explicit ReadCache(int64_t capacity) : capacity_(capacity) {}
 
@@ -177,6 +178,7 @@ class ReadCache {
   }
 
   void insert(const Key& key, int64_t bytes, int64_t ready) {
+    bytes = std::max(bytes, kLine);  // so a cache holds a bounded number of reads
     if (bytes > capacity_) return;
     while (held_ + bytes > capacity_) {
       held_ -= lru_.back().bytes;
