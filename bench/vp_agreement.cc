@@ -1,5 +1,5 @@
 // The prototype's timed GEMMs against the tile tier (issue 10), over the
-// shapes of the tile model's agreement grid (tests/mapping/systolic_test.cc),
+// shapes of the tile model's agreement grid (tests/support/agreement_grid.h),
 // on the seed design in BF16. The tier is taken without its calibration to
 // efficiency.tensor, since the prototype's arrays run at their peak.
 // Prints each shape and the mean and largest |error|.
@@ -9,6 +9,7 @@
 #include <cmath>
 #include <vector>
 
+#include "support/agreement_grid.h"
 #include "support/shipped.h"
 #include "tensorfab/api/api.h"
 #include "tensorfab/perf/tile.h"
@@ -23,24 +24,7 @@ int main() {
   tier.sustain = 1;
   const vp::Timing timing = *vp::timing_for(chip);
 
-  std::vector<mapping::GemmShape> shapes;
-  for (int64_t m : {1, 4, 16}) {
-    for (auto [n, k] : {std::pair{4096, 4096}, std::pair{1024, 4096}, std::pair{4096, 1024}, std::pair{3000, 2000},
-                        std::pair{1536, 3584}}) {
-      shapes.push_back({m, n, k});
-    }
-  }
-  for (int64_t s : {128, 256, 512, 1000, 1024, 1500, 2048, 3000}) shapes.push_back({s, s, s});
-  for (mapping::GemmShape s :
-       std::vector<mapping::GemmShape>{{4096, 256, 512}, {4096, 128, 4096}, {2048, 512, 256}, {3000, 300, 1000},
-                                       {4000, 4000, 64}, {2048, 1024, 4096}, {512, 4096, 4096}, {64, 4096, 4096},
-                                       {256, 4096, 1024}, {100, 300, 777}, {777, 1500, 333}, {130, 130, 130},
-                                       {1023, 1025, 1027}, {2500, 700, 1900}, {33, 65, 129}, {512, 2048, 8},
-                                       {1, 1, 1}, {200, 3000, 50}, {3500, 96, 2000}, {640, 640, 2560},
-                                       {1, 10000, 64}, {9, 2000, 3000}, {1200, 1200, 300}, {300, 1200, 1200},
-                                       {48, 48, 4096}, {4096, 48, 48}, {1111, 2222, 333}}) {
-    shapes.push_back(s);
-  }
+  const std::vector<mapping::GemmShape> shapes = testing::agreement_grid();
 
   fmt::print("{:>18}  {:>10}  {:>10}  {:>7}  {}\n", "m x n x k", "prototype", "tile tier", "error", "prototype's tiling");
   double sum = 0, worst = 0;

@@ -75,13 +75,13 @@ core::Diagnostics check_gemm(const GemmKernel& g) {
   return errors;
 }
 
-// The program text of one tiling (docs/isa.md, "Compiled kernels").
+// The program text of one tiling (docs/isa.md, "Compiled kernels"); sets
+// the plan's cores.
 std::string gemm_text(const GemmKernel& g, const Machine& machine, GemmPlan& plan) {
   const int64_t m = g.a.rows, n = g.b.rows, k = g.a.cols;
   const int64_t tm = plan.tile_m, tn = plan.tile_n, tk = plan.tile_k, split = plan.split_k;
   const Layout sram = layout(g, tm, tn, tk);
   const int64_t tiles_n = (n + tn - 1) / tn, slices = (k + tk - 1) / tk;
-  plan.tiles = (m + tm - 1) / tm * tiles_n;
   const int64_t items = plan.tiles * split;
   plan.cores = std::min<int64_t>(machine.cores, items);
   const int64_t cores = plan.cores;

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/agreement_grid.h"
 #include "tensorfab/mapping/systolic_sim.h"
 #include "tensorfab/mapping/tile_model.h"
 
@@ -415,28 +416,7 @@ TEST(TileModel, AgreesWithTheSimulatorWithin5PercentOverTheGrid) {
       {"32x32, 128 B/cycle", hardware(32, 32, 128, 200, 512_KiB)},
       {"4 x 128x128, 400 B/cycle", hardware(128, 128, 400, 500, 8_MiB, 4)},
   };
-  std::vector<GemmShape> shapes;
-  // Decode: a few tokens against a weight matrix.
-  for (int64_t m : {1, 4, 16}) {
-    for (auto [n, k] : {std::pair{4096, 4096}, std::pair{1024, 4096}, std::pair{4096, 1024},
-                        std::pair{3000, 2000}, std::pair{1536, 3584}}) {
-      shapes.push_back({m, n, k});
-    }
-  }
-  // Square, multiples of the array and not.
-  for (int64_t s : {128, 256, 512, 1000, 1024, 1500, 2048, 3000}) shapes.push_back({s, s, s});
-  // Tall and wide, prefill-like and odd.
-  for (GemmShape s : {GemmShape{4096, 256, 512},   GemmShape{4096, 128, 4096}, GemmShape{2048, 512, 256},
-                      GemmShape{3000, 300, 1000},  GemmShape{4000, 4000, 64},  GemmShape{2048, 1024, 4096},
-                      GemmShape{512, 4096, 4096},  GemmShape{64, 4096, 4096},  GemmShape{256, 4096, 1024},
-                      GemmShape{100, 300, 777},    GemmShape{777, 1500, 333},  GemmShape{130, 130, 130},
-                      GemmShape{1023, 1025, 1027}, GemmShape{2500, 700, 1900}, GemmShape{33, 65, 129},
-                      GemmShape{512, 2048, 8},     GemmShape{1, 1, 1},         GemmShape{200, 3000, 50},
-                      GemmShape{3500, 96, 2000},   GemmShape{640, 640, 2560},  GemmShape{1, 10000, 64},
-                      GemmShape{9, 2000, 3000},    GemmShape{1200, 1200, 300}, GemmShape{300, 1200, 1200},
-                      GemmShape{48, 48, 4096},     GemmShape{4096, 48, 48},    GemmShape{1111, 2222, 333}}) {
-    shapes.push_back(s);
-  }
+  const std::vector<GemmShape> shapes = testing::agreement_grid();
   ASSERT_GE(shapes.size(), 50u);
 
   double max_error = 0, sum_error = 0;
