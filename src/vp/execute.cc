@@ -8,9 +8,9 @@
 #include <deque>
 #include <limits>
 #include <list>
-#include <map>
 #include <optional>
 #include <queue>
+#include <unordered_map>
 
 #include "tensorfab/vp/tensor.h"
 
@@ -146,17 +146,18 @@ enum class EventKind : uint8_t { kDone, kLand, kTry, kScalar };
 
 struct Event {
   int64_t time = 0;
-  int32_t core = 0;  // index into the program's cores
-  int32_t lane = 0;
-  EventKind kind = EventKind::kTry;
   // Earliest first; on a tie completions first, then by core and lane: a
-  // total order, so every run replays the same.
-  bool operator>(const Event& o) const {
-    if (time != o.time) return time > o.time;
-    if (kind != o.kind) return kind > o.kind;
-    if (core != o.core) return core > o.core;
-    return lane > o.lane;
-  }
+  // total order, so every run replays the same. Kind, core and lane are
+  // packed in that order into one key, which keeps the queue's entries small.
+  uint64_t order = 0;
+
+  Event(int64_t at, int32_t core, int lane, EventKind kind)
+      : time(at), order(static_cast<uint64_t>(kind) << 40 | static_cast<uint64_t>(core) << 8 |
+                        static_cast<uint64_t>(lane)) {}
+  [[nodiscard]] int32_t core() const { return static_cast<int32_t>(order >> 8 & 0xFFFFFFFF); }
+  [[nodiscard]] int lane() const { return static_cast<int>(order & 0xFF); }
+  [[nodiscard]] EventKind kind() const { return static_cast<EventKind>(order >> 40); }
+  bool operator>(const Event& o) const { return time != o.time ? time > o.time : order > o.order; }
 };
 
 // The cores' shared on-chip cache, holding whole HBM reads (address, rows,
@@ -196,8 +197,17 @@ class ReadCache {
     int64_t bytes = 0, ready = 0;
   };
   int64_t capacity_ = 0, held_ = 0;
+  // Hashes a read by its four fields (the map is only looked up, never
+  // walked, so its order cannot reach the results).
+  struct Hash {
+    size_t operator()(const Key& k) const {
+      uint64_t h = 0;
+      for (int64_t v : k) h = (h ^ static_cast<uint64_t>(v)) * 0x100000001b3ULL;
+      return static_cast<size_t>(h ^ h >> 29);
+    }
+  };
   std::list<Entry> lru_;  // most recent first
-  std::map<Key, std::list<Entry>::iterator> where_;
+  std::unordered_map<Key, std::list<Entry>::iterator, Hash> where_;
 };
 
 // Stops the run at the first error; run() turns it into its result.
@@ -225,14 +235,15 @@ class Executor {
     while (!events_.empty()) {
       const Event e = events_.top();
       events_.pop();
-      CoreState& core = cores_[static_cast<size_t>(e.core)];
-      switch (e.kind) {
-        case EventKind::kScalar: step_scalar(e.core, e.time); break;
-        case EventKind::kTry: try_start(e.core, e.lane, e.time); break;
-        case EventKind::kDone: finish(e.core, e.lane, e.time); break;
-        case EventKind::kLand: land(e.core, e.lane, e.time); break;
+      const int32_t c = e.core();
+      CoreState& core = cores_[static_cast<size_t>(c)];
+      switch (e.kind()) {
+        case EventKind::kScalar: step_scalar(c, e.time); break;
+        case EventKind::kTry: try_start(c, e.lane(), e.time); break;
+        case EventKind::kDone: finish(c, e.lane(), e.time); break;
+        case EventKind::kLand: land(c, e.lane(), e.time); break;
       }
-      if (core.state == ScalarState::kAtBarrier && !core.arrived && core.drained()) arrive(e.core, e.time);
+      if (core.state == ScalarState::kAtBarrier && !core.arrived && core.drained()) arrive(c, e.time);
     }
     check_finished();
     result_.cores.clear();
@@ -303,7 +314,8 @@ class Executor {
           core.arrived = false;
           return;
         default: {
-          const int lane = lane_of(ins);
+          const OpcodeSpec& op = spec(ins.op);
+          const int lane = lane_of(op.engine, ins);
           Lane& l = core.lanes[static_cast<size_t>(lane)];
           if (l.queue.size() >= kQueueDepth) {
             --result_.instructions;  // stepped again when the queue has room
@@ -313,7 +325,7 @@ class Executor {
           }
           Issued issued{static_cast<int32_t>(core.pc), core.clock, {}};
           bool registers = false;
-          for (size_t f = 0; f < spec(ins.op).fields.size(); ++f) {
+          for (size_t f = 0; f < op.fields.size(); ++f) {
             if (a[f].address.reg == Address::kNoRegister) continue;
             issued.base[f] = r[a[f].address.reg];
             registers = true;
@@ -354,8 +366,8 @@ class Executor {
     return static_cast<int64_t>(v);
   }
 
-  static int lane_of(const Instruction& ins) {
-    switch (spec(ins.op).engine) {
+  static int lane_of(Engine engine, const Instruction& ins) {
+    switch (engine) {
       case Engine::kDma: return static_cast<int>(ins.args[6].i);
       case Engine::kTensor: return kTensorLane;
       default: return kVectorLane;
@@ -386,12 +398,12 @@ class Executor {
     CoreState& core = cores_[static_cast<size_t>(c)];
     Lane& l = core.lanes[static_cast<size_t>(lane)];
     if (l.busy || l.queue.empty()) return;
-    const Issued head = l.queue.front();
-    if (head.issued > now) {
-      push({head.issued, c, lane, EventKind::kTry});
+    const Issued& front = l.queue.front();
+    if (front.issued > now) {
+      push({front.issued, c, lane, EventKind::kTry});
       return;
     }
-    const Instruction& ins = core.program->code[static_cast<size_t>(head.index)];
+    const Instruction& ins = core.program->code[static_cast<size_t>(front.index)];
     if (ins.sync.wait != kNoSemaphore) {
       int64_t& held = core.semaphores[static_cast<size_t>(ins.sync.wait)];
       if (held < ins.sync.count) {
@@ -401,6 +413,7 @@ class Executor {
       held -= ins.sync.count;
     }
     l.waiting = kNoSemaphore;
+    const Issued head = front;
     l.queue.pop_front();
     if (core.state == ScalarState::kStalled && core.stalled_lane == lane) {
       core.state = ScalarState::kRunning;
@@ -582,16 +595,18 @@ class Executor {
     const int64_t first = (address / timing_.interleave) % channels;
     const double share = static_cast<double>(cycles(bytes / real(chunks) / timing_.channel_bytes_per_cycle));
     // The channels from `first` on, wrapping round: two contiguous runs.
-    double last = 0;
+    // Every channel touched gets the same share, so the last to finish is
+    // the one that was free last (two loops, so the update vectorises).
+    double latest = real(now);
     auto occupy = [&](int64_t from, int64_t to) {
-      for (double* f = channel_free_.data() + from; f != channel_free_.data() + to; ++f) {
-        *f = std::max(*f, real(now)) + share;
-        last = std::max(last, *f);
-      }
+      double* const begin = channel_free_.data() + from;
+      double* const end = channel_free_.data() + to;
+      for (const double* f = begin; f != end; ++f) latest = std::max(latest, *f);
+      for (double* f = begin; f != end; ++f) *f = std::max(*f, real(now)) + share;
     };
     occupy(first, std::min(channels, first + chunks));
     occupy(0, std::max<int64_t>(0, first + chunks - channels));
-    const auto done = static_cast<int64_t>(std::ceil(last));
+    const auto done = static_cast<int64_t>(std::ceil(latest + share));
     if (cached) cache_.insert(key, a[2].i * a[3].i, done + timing_.hbm_latency);
     return {done - now, timing_.hbm_latency};
   }

@@ -130,12 +130,16 @@ std::string_view name(Engine e) {
   return kNames[static_cast<size_t>(e)];
 }
 
-std::span<const OpcodeSpec> opcodes() {
-  static const std::vector<OpcodeSpec> table = make_opcodes();
-  return table;
+// The executor looks an instruction's spec up several times as it runs it,
+// so the table is built once and indexed directly.
+const std::vector<OpcodeSpec>& table() {
+  static const std::vector<OpcodeSpec> specs = make_opcodes();
+  return specs;
 }
 
-const OpcodeSpec& spec(Opcode op) { return opcodes()[static_cast<size_t>(op)]; }
+std::span<const OpcodeSpec> opcodes() { return table(); }
+
+const OpcodeSpec& spec(Opcode op) { return table()[static_cast<size_t>(op)]; }
 
 std::optional<Opcode> parse_opcode(std::string_view mnemonic) {
   for (const OpcodeSpec& s : opcodes()) {
