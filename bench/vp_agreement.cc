@@ -43,9 +43,9 @@ int main() {
     const double error = prototype / tile - 1;
     sum += std::abs(error);
     worst = std::max(worst, std::abs(error));
-    fmt::print("{:>18}  {:>8.2f}us  {:>8.2f}us  {:>+6.0f}%  {}x{}x{}{}\n", fmt::format("{}x{}x{}", s.m, s.n, s.k),
-               prototype * 1e6, tile * 1e6, 100 * error, p.tile_m, p.tile_n, p.tile_k,
-               p.split_k > 1 ? fmt::format(", split-K {}", p.split_k) : "");
+    fmt::print("{:>18}  {:>8.2f}us  {:>8.2f}us  {:>+6.0f}%  {}x{}x{}, {} stages{}\n",
+               fmt::format("{}x{}x{}", s.m, s.n, s.k), prototype * 1e6, tile * 1e6, 100 * error, p.tile_m, p.tile_n,
+               p.tile_k, p.stages, p.split_k > 1 ? fmt::format(", split-K {}", p.split_k) : "");
   }
   fmt::print("{} shapes: mean |error| {:.1f}%, largest {:.1f}% (goal: within 10%)\n", shapes.size(),
              100 * sum / static_cast<double>(shapes.size()), 100 * worst);

@@ -118,7 +118,7 @@ core::Result<OpTime> OpTimer::gemm_time(const workload::Op& op, std::string* map
     const GemmMapping g = map_gemm(machine, {op.m, op.n, op.k}, bytes, groups);
     t[Bound::kTensor].fixed = g.compute.base();
     t[Bound::kMemory].fixed = g.memory.base();
-    t.overhead = g.prologue;
+    t.overhead = g.prologue + g.latency;
     how = g.describe();
   }
   // Bias adds ride in the GEMM's epilogue on the vector units.
@@ -153,7 +153,8 @@ OpTime OpTimer::vector_time(const workload::Op& op) {
   t[Bound::kVector] = {seconds(op.fixed), seconds(op.per_context_token)};
   t[Bound::kMemory] = {op.fixed.bytes.base() / r.machine.memory.base(),
                        op.per_context_token.bytes.base() / r.machine.memory.base()};
-  t.overhead = r.op_overhead;
+  // Its first reads land, and its last writes, one memory latency late.
+  t.overhead = r.op_overhead + r.machine.latency * 2;
   return t;
 }
 

@@ -70,6 +70,7 @@ core::Result<TileMachine> tile_machine(const hw::ChipSpec& chip, core::NumberFor
     if (outward) m.reuse_memory += level.total();
   }
   m.memory = chip.memory.bandwidth() * chip.efficiency.memory;
+  m.latency = chip.memory.latency.value_or(core::Time{});
   m.worker_rate = *peak / real(m.workers);
 
   // Calibrate: the large GEMM the efficiency was measured on runs at the
@@ -145,6 +146,7 @@ GemmMapping map_gemm(const TileMachine& machine, const mapping::GemmShape& shape
       g.memory = core::Time::from_base(traffic / bw);
       const double first_slabs = real(std::min(g.tiles, machine.workers)) * real(c.tk) * (real(c.tm) * ea + real(c.tn) * eb);
       g.prologue = core::Time::from_base(first_slabs / bw);
+      g.latency = machine.latency * (split > 1 ? 4 : 2);
       const double preference = g.tiles < best.tiles ? 1 + kFewerTilesPreference : 1.0;
       const bool faster = g.time().base() < best.time().base() * preference;
       if (!found || (fits && !best_fits) || (fits == best_fits && faster)) {

@@ -17,25 +17,40 @@ namespace {
 
 bool is_float(DataType t) { return !is_mx(t) && !is_int(t); }
 
+// K slices in flight on a core: two hide the tensor engine behind the
+// loads; more hide the HBM latency as well.
+constexpr int kMostStages = 4;
+
 // Semaphores of the GEMM kernel (one set per core).
-constexpr int kLoaded[2] = {0, 1};  // both slices of a buffer have arrived
-constexpr int kFree[2] = {2, 3};    // a buffer may be overwritten
-constexpr int kTileDone = 4;        // a tile's last matmul has finished
-constexpr int kCast = 5;            // a tile has been converted to C's type
+constexpr int kLoaded = 0;    // s0 + b: all slices of buffer b have arrived
+constexpr int kFree = 4;      // s4 + b: buffer b may be overwritten
+constexpr int kTileDone = 8;  // a tile's last matmul has finished
+constexpr int kCast = 9;      // a tile has been converted to C's type
 constexpr int kStoreQueue = 2;
 // With split-K, summing the parts after the barrier.
-constexpr int kPartLoaded = 8;   // a part has arrived
-constexpr int kPartAdded = 9;    // the second accumulator may be overwritten
-constexpr int kSumCast = 10;     // a tile's sum has been converted
-constexpr int kSumStored = 11;   // ... and stored: the first accumulator is free
+constexpr int kPartLoaded = 10;  // a part has arrived
+constexpr int kPartAdded = 11;   // the second accumulator may be overwritten
+constexpr int kSumCast = 12;     // a tile's sum has been converted
+constexpr int kSumStored = 13;   // ... and stored: the first accumulator is free
 
-// Scratchpad offsets of one core's buffers, two of each.
+// Accumulators (and output buffers) a core needs so that a tile's is not
+// reused before it has been stored. A tile's last buffer is handed back only
+// after its store, and the load `stages` slices later waits for that; a
+// tile `accumulators` tiles later starts at least 1 + (accumulators - 1) x
+// (fewest slices a tile has) slices later, which must reach `stages`.
+int accumulators_for(int stages, int64_t fewest_slices) {
+  const int64_t more = (stages - 1 + fewest_slices - 1) / fewest_slices;
+  return static_cast<int>(std::min<int64_t>(stages, 1 + std::max<int64_t>(1, more)));
+}
+
+// Scratchpad offsets of one core's buffers: one per stage for the slices,
+// one per accumulator for the sums and the converted tiles.
 struct Layout {
-  std::array<int64_t, 2> a{}, b{}, a_scales{}, b_scales{}, acc{}, out{};
+  std::array<int64_t, kMostStages> a{}, b{}, a_scales{}, b_scales{}, acc{}, out{};
   int64_t end = 0;
 };
 
-Layout layout(const GemmKernel& g, int64_t tm, int64_t tn, int64_t tk) {
+Layout layout(const GemmKernel& g, int64_t tm, int64_t tn, int64_t tk, int stages, int accumulators) {
   Layout l;
   int64_t at = 0;
   auto take = [&](int64_t bytes) {
@@ -43,11 +58,13 @@ Layout layout(const GemmKernel& g, int64_t tm, int64_t tn, int64_t tk) {
     at += (bytes + 63) / 64 * 64;  // 64-byte aligned
     return start;
   };
-  for (int i = 0; i < 2; ++i) {
+  for (int i = 0; i < stages; ++i) {
     l.a[i] = take(tm * row_bytes(g.a.type, tk));
     l.b[i] = take(tn * row_bytes(g.b.type, tk));
     l.a_scales[i] = take(scale_bytes(g.a.type, tm, tk));
     l.b_scales[i] = take(scale_bytes(g.b.type, tn, tk));
+  }
+  for (int i = 0; i < accumulators; ++i) {
     l.acc[i] = take(tm * row_bytes(g.accumulator, tn));
     l.out[i] = take(tm * row_bytes(g.c.type, tn));
   }
@@ -80,8 +97,10 @@ core::Diagnostics check_gemm(const GemmKernel& g) {
 std::string gemm_text(const GemmKernel& g, const Machine& machine, GemmPlan& plan) {
   const int64_t m = g.a.rows, n = g.b.rows, k = g.a.cols;
   const int64_t tm = plan.tile_m, tn = plan.tile_n, tk = plan.tile_k, split = plan.split_k;
-  const Layout sram = layout(g, tm, tn, tk);
   const int64_t tiles_n = (n + tn - 1) / tn, slices = (k + tk - 1) / tk;
+  const int stages = static_cast<int>(plan.stages);
+  const int accumulators = accumulators_for(stages, slices / split);
+  const Layout sram = layout(g, tm, tn, tk, stages, accumulators);
   const int64_t items = plan.tiles * split;
   plan.cores = std::min<int64_t>(machine.cores, items);
   const int64_t cores = plan.cores;
@@ -90,11 +109,11 @@ std::string gemm_text(const GemmKernel& g, const Machine& machine, GemmPlan& pla
   const int64_t part_row = row_bytes(g.accumulator, n), part_bytes = m * part_row;
   const int64_t a_scale_row = scale_bytes(g.a.type, 1, k), b_scale_row = scale_bytes(g.b.type, 1, k);
   std::string text = fmt::format("# C[{m}x{n}] = A[{m}x{k}] . B[{n}x{k}]^T: {tiles} tiles of {tm}x{tn}, K in slices "
-                                 "of {tk}{split}, on {cores} cores\n",
+                                 "of {tk}{split}, {stages} in flight, on {cores} cores\n",
                                  fmt::arg("m", m), fmt::arg("n", n), fmt::arg("k", k), fmt::arg("tiles", plan.tiles),
                                  fmt::arg("tm", tm), fmt::arg("tn", tn), fmt::arg("tk", tk),
                                  fmt::arg("split", split > 1 ? fmt::format(" split in {} parts", split) : ""),
-                                 fmt::arg("cores", cores));
+                                 fmt::arg("stages", stages), fmt::arg("cores", cores));
   auto tile_origin = [&](int64_t tile) { return std::pair{tile / tiles_n * tm, tile % tiles_n * tn}; };
   for (int64_t core = 0; core < cores; ++core) {
     text += fmt::format(".core {}\n", core);
@@ -104,20 +123,21 @@ std::string gemm_text(const GemmKernel& g, const Machine& machine, GemmPlan& pla
       const int64_t tile = item / split, part = item % split;
       const auto [i0, j0] = tile_origin(tile);
       const int64_t rows = std::min(tm, m - i0), cols = std::min(tn, n - j0);
-      const int acc = static_cast<int>(item_count % 2);
+      const int acc = static_cast<int>(item_count % accumulators);
       const int64_t first = part * slices / split, end = (part + 1) * slices / split;
       for (int64_t s = first; s < end; ++s, ++slice_count) {
-        const int buf = static_cast<int>(slice_count % 2);
+        const int buf = static_cast<int>(slice_count % stages), queue = buf % 2;
+        const int loaded = kLoaded + buf, free = kFree + buf;
         const int64_t k0 = s * tk, width = std::min(tk, k - k0);
         // A buffer is free once its last matmul has run (or, for a tile's
         // last slice, once the tile has been stored: see below).
-        const std::string wait = slice_count >= 2 ? fmt::format(" wait=s{}", kFree[buf]) : "";
+        const std::string wait = slice_count >= stages ? fmt::format(" wait=s{}", free) : "";
         text += fmt::format("    dma dst=sram:{:#x} src=hbm:{:#x} rows={} row_bytes={} src_stride={} queue={}{} signal=s{}\n",
                             sram.a[buf], g.a.address + i0 * a_row + row_bytes(g.a.type, k0), rows,
-                            row_bytes(g.a.type, width), a_row, buf, wait, kLoaded[buf]);
+                            row_bytes(g.a.type, width), a_row, queue, wait, loaded);
         text += fmt::format("    dma dst=sram:{:#x} src=hbm:{:#x} rows={} row_bytes={} src_stride={} queue={} signal=s{}\n",
                             sram.b[buf], g.b.address + j0 * b_row + row_bytes(g.b.type, k0), cols,
-                            row_bytes(g.b.type, width), b_row, buf, kLoaded[buf]);
+                            row_bytes(g.b.type, width), b_row, queue, loaded);
         int loads = 2;
         std::string scales;
         for (const auto& [t, side, at, dst, row, count] :
@@ -125,8 +145,8 @@ std::string gemm_text(const GemmKernel& g, const Machine& machine, GemmPlan& pla
               std::tuple{g.b.type, "b", g.b.scales + j0 * b_scale_row, sram.b_scales[buf], b_scale_row, cols}}) {
           if (!is_mx(t)) continue;
           text += fmt::format("    dma dst=sram:{:#x} src=hbm:{:#x} rows={} row_bytes={} src_stride={} queue={} signal=s{}\n",
-                              dst, at + k0 / kMxBlock, count, (width + kMxBlock - 1) / kMxBlock, row, buf,
-                              kLoaded[buf]);
+                              dst, at + k0 / kMxBlock, count, (width + kMxBlock - 1) / kMxBlock, row, queue,
+                              loaded);
           scales += fmt::format(" {}_scales=sram:{:#x}", side, dst);
           ++loads;
         }
@@ -136,19 +156,19 @@ std::string gemm_text(const GemmKernel& g, const Machine& machine, GemmPlan& pla
         text += fmt::format("    matmul dst={} a={} b={} m={} n={} k={}{}{} wait=s{}:{} signal=s{}\n",
                             tensor(sram.acc[acc], g.accumulator), tensor(sram.a[buf], g.a.type),
                             tensor(sram.b[buf], g.b.type), rows, cols, width, s > first ? " accumulate=1" : "", scales,
-                            kLoaded[buf], loads, last ? kTileDone : kFree[buf]);
+                            loaded, loads, last ? kTileDone : free);
         if (last && split > 1) {  // the part, as accumulated, into the workspace
           text += fmt::format("    dma dst=hbm:{:#x} src=sram:{:#x} rows={} row_bytes={} dst_stride={} queue={} wait=s{} signal=s{}\n",
                               g.workspace + part * part_bytes + i0 * part_row + row_bytes(g.accumulator, j0),
                               sram.acc[acc], rows, row_bytes(g.accumulator, cols), part_row, kStoreQueue, kTileDone,
-                              kFree[buf]);
+                              free);
         } else if (last) {
           text += fmt::format("    vcast dst={} src={} rows={} cols={} wait=s{} signal=s{}\n",
                               tensor(sram.out[acc], g.c.type), tensor(sram.acc[acc], g.accumulator), rows, cols,
                               kTileDone, kCast);
           text += fmt::format("    dma dst=hbm:{:#x} src=sram:{:#x} rows={} row_bytes={} dst_stride={} queue={} wait=s{} signal=s{}\n",
                               g.c.address + i0 * c_row + row_bytes(g.c.type, j0), sram.out[acc], rows,
-                              row_bytes(g.c.type, cols), c_row, kStoreQueue, kCast, kFree[buf]);
+                              row_bytes(g.c.type, cols), c_row, kStoreQueue, kCast, free);
         }
       }
     }
@@ -191,31 +211,39 @@ core::Result<Program> compile_gemm(const GemmKernel& g, const Machine& machine, 
   if (core::Diagnostics errors = check_gemm(g); !errors.empty()) return errors;
   const int64_t m = g.a.rows, n = g.b.rows, k = g.a.cols;
 
-  // Candidate tilings: output tiles of 256 to 32 rows and columns whose
-  // buffers fit the scratchpad, each with the longest K slice that fits (in
-  // whole MX blocks of 32, so every slice starts on a byte and a scale),
-  // and split-K while parts are left for idle cores. Tilings with more than
-  // kTilesPerCore tiles a core are left out, but for the one with fewest.
+  // Candidate tilings: output tiles of 256 to 32 rows and columns, with 2
+  // to kMostStages slices in flight, each with the longest K slice whose
+  // buffers fit the scratchpad (in whole MX blocks of 32, so every slice
+  // starts on a byte and a scale), and split-K while parts are left for
+  // idle cores. Tilings with more than kTilesPerCore tiles a core are left
+  // out, but for the one with fewest.
   constexpr int64_t kTilesPerCore = 8;
+  auto fits = [&](int64_t tm, int64_t tn, int64_t tk, int stages, int64_t split) {
+    const int accumulators = accumulators_for(stages, (k + tk - 1) / tk / split);
+    return static_cast<double>(layout(g, tm, tn, tk, stages, accumulators).end) <= machine.sram.base();
+  };
   std::vector<GemmPlan> candidates;
   for (const int64_t t_m : {256, 128, 64, 32}) {
     for (const int64_t t_n : {256, 128, 64, 32}) {
       const int64_t tm = std::min(m, t_m), tn = std::min(n, t_n);
-      int64_t tk = 0;
-      for (const int64_t slice : {512, 256, 128, 64, 32}) {
-        tk = std::min(k, slice);
-        if (static_cast<double>(layout(g, tm, tn, tk).end) <= machine.sram.base()) break;
-        tk = 0;
-      }
-      if (tk == 0) continue;
-      const int64_t tiles = (m + tm - 1) / tm * ((n + tn - 1) / tn), slices = (k + tk - 1) / tk;
-      for (int64_t split = 1; split == 1 || (tiles * split <= machine.cores && split <= slices); split *= 2) {
-        if (split > 1 && split * m * row_bytes(g.accumulator, n) > g.workspace_bytes) break;
-        GemmPlan c{tm, tn, tk, split, tiles, 0, 0};
-        if (std::find_if(candidates.begin(), candidates.end(), [&](const GemmPlan& o) {
-              return o.tile_m == tm && o.tile_n == tn && o.split_k == split;
-            }) == candidates.end()) {
-          candidates.push_back(c);
+      for (int stages = 2; stages <= kMostStages; ++stages) {
+        int64_t tk = 0;
+        for (const int64_t slice : {512, 256, 128, 64, 32}) {
+          tk = std::min(k, slice);
+          if (fits(tm, tn, tk, stages, 1)) break;
+          tk = 0;
+        }
+        if (tk == 0) continue;
+        const int64_t tiles = (m + tm - 1) / tm * ((n + tn - 1) / tn), slices = (k + tk - 1) / tk;
+        for (int64_t split = 1; split == 1 || (tiles * split <= machine.cores && split <= slices); split *= 2) {
+          if (split > 1 && split * m * row_bytes(g.accumulator, n) > g.workspace_bytes) break;
+          if (!fits(tm, tn, tk, stages, split)) break;
+          const GemmPlan c{tm, tn, tk, split, stages, tiles, 0, 0};
+          if (std::find_if(candidates.begin(), candidates.end(), [&](const GemmPlan& o) {
+                return o.tile_m == tm && o.tile_n == tn && o.split_k == split && o.stages == stages;
+              }) == candidates.end()) {
+            candidates.push_back(c);
+          }
         }
       }
     }

@@ -477,11 +477,11 @@ int compile_vp_gemm(const config::Catalog& catalog, const api::GemmRequest& requ
   const vp::GemmPlan& p = compiled->plan;
   std::string text = fmt::format(
       "# C = A . B^T on {}: A {}x{}, B {}x{} ({}), C {}x{} ({}), accumulated in {}\n"
-      "# {} tiles of {}x{} on {} cores, K in slices of {}{}; {} cycles timed\n"
+      "# {} tiles of {}x{} on {} cores, K in slices of {}{}, {} in flight; {} cycles timed\n"
       "# HBM: A at {:#x}, B at {:#x}, C at {:#x}",
       request.chip, g.a.rows, g.a.cols, g.b.rows, g.b.cols, vp::name(g.a.type), g.c.rows, g.c.cols,
       vp::name(g.c.type), vp::name(g.accumulator), p.tiles, p.tile_m, p.tile_n, p.cores, p.tile_k,
-      p.split_k > 1 ? fmt::format(", split in {} parts", p.split_k) : "", p.cycles, g.a.address,
+      p.split_k > 1 ? fmt::format(", split in {} parts", p.split_k) : "", p.stages, p.cycles, g.a.address,
       g.b.address, g.c.address);
   if (vp::is_mx(g.a.type)) text += fmt::format(", scales of A at {:#x}, of B at {:#x}", g.a.scales, g.b.scales);
   if (p.split_k > 1) text += fmt::format(", parts at {:#x}", g.workspace);

@@ -13,7 +13,11 @@
 //              GEMM blocked to the on-chip memory (operands re-read once per
 //              block) plus split-K partial sums;
 //   time     = max(compute, memory) + the prologue (first operand slabs of
-//              every busy worker, before double buffering can overlap).
+//              every busy worker, before double buffering can overlap)
+//              + the memory latency twice: the first reads land one
+//              latency after they are asked for, and the last writes one
+//              latency after they are sent (twice more with split-K, whose
+//              partial sums are written and read back).
 //
 // The peak is derated by `sustain` so that an 8192^3 GEMM reproduces the
 // chip's measured large-GEMM efficiency: the tile model then accounts for
@@ -45,6 +49,7 @@ struct TileMachine {
   core::Bytes worker_memory;     // on-chip memory staging one worker's tiles
   core::Bytes reuse_memory;      // all on-chip memory, for blocking off-chip traffic
   core::Bandwidth memory;        // achievable off-chip bandwidth
+  core::Time latency;            // of an off-chip load, where the chip file gives it (zero otherwise)
   double sustain = 1;            // sustained / peak tensor rate
 
   [[nodiscard]] bool systolic() const { return array_rows > 0; }
@@ -60,9 +65,10 @@ struct GemmMapping {
   int64_t tiles = 0;  // output tiles x split-K x groups
   int64_t waves = 0;
   core::Time compute, memory, prologue;
+  core::Time latency;  // the memory latency nothing overlaps
   core::Bytes traffic;
 
-  [[nodiscard]] core::Time time() const { return std::max(compute, memory) + prologue; }
+  [[nodiscard]] core::Time time() const { return std::max(compute, memory) + prologue + latency; }
   [[nodiscard]] std::string describe() const;  // "tile 128x256x64, split-K 2, 3 waves"
 };
 

@@ -31,18 +31,19 @@ struct GemmKernel {
 };
 
 // How a GEMM was tiled: output tiles of tile_m x tile_n, K in slices of
-// tile_k, each tile's K range split in `split_k` parts.
+// tile_k, each tile's K range split in `split_k` parts, `stages` slices in
+// flight on each core.
 struct GemmPlan {
-  int64_t tile_m = 0, tile_n = 0, tile_k = 0, split_k = 1;
+  int64_t tile_m = 0, tile_n = 0, tile_k = 0, split_k = 1, stages = 2;
   int64_t tiles = 0, cores = 0;
   int64_t cycles = 0;  // of the timed run that chose it
 };
 
 // Output tiles (or, with split-K, parts of their K range) go to the cores in
-// turn. On each core, K slices of A and B stream through two buffers (two
-// DMA queues, so loads overlap the tensor engine), accumulate into one of
-// two accumulators, and each finished tile is converted to C's type and
-// stored while the next one runs. With split-K the parts are stored in the
+// turn. On each core, K slices of A and B stream through 2 to 4 buffers
+// (two DMA queues, so loads overlap the tensor engine and one another's
+// latency), accumulate into one of a few accumulators, and each finished
+// tile is converted to C's type and stored while the next one runs. With split-K the parts are stored in the
 // accumulator's type, and after a barrier each core sums its tiles' parts
 // in order. Part p of S slices takes slices [p·S/split, (p+1)·S/split).
 //
