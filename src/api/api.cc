@@ -1020,8 +1020,16 @@ core::Result<CompiledGemm> compile_gemm(const config::Catalog& catalog, const Ge
   vp::GemmPlan plan;
   auto timing = vp::timing_for(*chip);
   if (!timing) return timing.errors();
-  auto program = vp::compile_gemm(g, *machine, *timing, &plan);
-  if (!program) return program.errors();
+  auto program = vp::compile_gemm(g, *machine, *timing, &plan, request.choice);
+  if (!program) {
+    core::Diagnostics failed = program.errors();
+    for (core::Diagnostic& d : failed) {  // name the flag the user typed
+      if (d.key_path == "stages") d.key_path = "--stages";
+      if (d.key_path == "split_k") d.key_path = "--split-k";
+      if (d.key_path == "tile_m" || d.key_path == "tile_n") d.key_path = "--tile";
+    }
+    return failed;
+  }
   return CompiledGemm{std::move(*program), g, plan};
 }
 

@@ -207,8 +207,16 @@ std::string gemm_text(const GemmKernel& g, const Machine& machine, GemmPlan& pla
 
 }  // namespace
 
-core::Result<Program> compile_gemm(const GemmKernel& g, const Machine& machine, const Timing& timing, GemmPlan* plan) {
+core::Result<Program> compile_gemm(const GemmKernel& g, const Machine& machine, const Timing& timing, GemmPlan* plan,
+                                   const GemmChoice& choice) {
   if (core::Diagnostics errors = check_gemm(g); !errors.empty()) return errors;
+  if (choice.stages != 0 && (choice.stages < 2 || choice.stages > kMostStages)) {
+    return core::bad_input(fmt::format("expected 2 to {} stages, got {}", kMostStages, choice.stages), "stages");
+  }
+  if (choice.split_k < 0) return core::bad_input(fmt::format("expected a split of 1 or more, got {}", choice.split_k), "split_k");
+  for (const auto& [size, key] : {std::pair{choice.tile_m, "tile_m"}, std::pair{choice.tile_n, "tile_n"}}) {
+    if (size < 0) return core::bad_input(fmt::format("expected a tile size of 1 or more, got {}", size), key);
+  }
   const int64_t m = g.a.rows, n = g.b.rows, k = g.a.cols;
 
   // Candidate tilings: output tiles of 256 to 32 rows and columns, with 2
@@ -223,10 +231,12 @@ core::Result<Program> compile_gemm(const GemmKernel& g, const Machine& machine, 
     return static_cast<double>(layout(g, tm, tn, tk, stages, accumulators).end) <= machine.sram.base();
   };
   std::vector<GemmPlan> candidates;
-  for (const int64_t t_m : {256, 128, 64, 32}) {
-    for (const int64_t t_n : {256, 128, 64, 32}) {
+  const std::vector<int64_t> sizes{256, 128, 64, 32};
+  for (const int64_t t_m : choice.tile_m != 0 ? std::vector<int64_t>{choice.tile_m} : sizes) {
+    for (const int64_t t_n : choice.tile_n != 0 ? std::vector<int64_t>{choice.tile_n} : sizes) {
       const int64_t tm = std::min(m, t_m), tn = std::min(n, t_n);
       for (int stages = 2; stages <= kMostStages; ++stages) {
+        if (choice.stages != 0 && stages != choice.stages) continue;
         int64_t tk = 0;
         for (const int64_t slice : {512, 256, 128, 64, 32}) {
           tk = std::min(k, slice);
@@ -238,6 +248,7 @@ core::Result<Program> compile_gemm(const GemmKernel& g, const Machine& machine, 
         for (int64_t split = 1; split == 1 || (tiles * split <= machine.cores && split <= slices); split *= 2) {
           if (split > 1 && split * m * row_bytes(g.accumulator, n) > g.workspace_bytes) break;
           if (!fits(tm, tn, tk, stages, split)) break;
+          if (choice.split_k != 0 && split != choice.split_k) continue;
           const GemmPlan c{tm, tn, tk, split, stages, tiles, 0, 0};
           if (std::find_if(candidates.begin(), candidates.end(), [&](const GemmPlan& o) {
                 return o.tile_m == tm && o.tile_n == tn && o.split_k == split && o.stages == stages;
@@ -247,6 +258,14 @@ core::Result<Program> compile_gemm(const GemmKernel& g, const Machine& machine, 
         }
       }
     }
+  }
+  const bool chosen_tiles = choice.tile_m != 0 || choice.tile_n != 0;
+  if (candidates.empty() && (chosen_tiles || choice.stages != 0 || choice.split_k != 0)) {
+    return core::bad_input(fmt::format("no tiling of this GEMM on {} fits the choice (tiles {}x{}, {} stages, split-K "
+                                       "{}; 0: any): a split needs as many idle cores and K slices, and larger "
+                                       "tiles and more stages more SRAM",
+                                       machine.chip, choice.tile_m, choice.tile_n, choice.stages, choice.split_k),
+                           choice.split_k != 0 ? "split_k" : choice.stages != 0 ? "stages" : "tile_m");
   }
   if (candidates.empty()) {
     return core::bad_input(fmt::format("{}'s {:.0f} bytes of SRAM per core cannot hold the smallest GEMM tiles",

@@ -42,10 +42,13 @@ struct Case {
   std::string chip;
   int64_t m, n, k;
   DataType operands, output;
+  GemmChoice choice = {};  // the timed search's, unless fixed here
 };
 
 void PrintTo(const Case& c, std::ostream* out) {
-  *out << c.chip << " " << c.m << "x" << c.n << "x" << c.k << " " << name(c.operands) << " -> " << name(c.output);
+  *out << c.chip << " " << c.m << "x" << c.n << "x" << c.k << " " << name(c.operands) << " -> " << name(c.output)
+       << " tiles " << c.choice.tile_m << "x" << c.choice.tile_n << " stages " << c.choice.stages << " split "
+       << c.choice.split_k;
 }
 
 class CompiledGemm : public ::testing::TestWithParam<Case> {};
@@ -62,8 +65,14 @@ TEST_P(CompiledGemm, IsBitExact) {
   g.c = {0x2000000, c.output, c.m, c.n, 0};
   g.workspace = 0x6000000, g.workspace_bytes = 0x2000000;
   GemmPlan plan;
-  auto program = compile_gemm(g, t.machine, t.timing, &plan);
+  auto program = compile_gemm(g, t.machine, t.timing, &plan, c.choice);
   ASSERT_TRUE(program.ok()) << program.errors().front().str();
+  if (c.choice.stages != 0) {
+    EXPECT_EQ(plan.stages, c.choice.stages);
+  }
+  if (c.choice.split_k != 0) {
+    EXPECT_EQ(plan.split_k, c.choice.split_k);
+  }
   Hbm hbm;
   const std::vector<double> a = fill(hbm, g.a, 1), b = fill(hbm, g.b, 2);
   auto run_result = run(*program, t.machine, t.timing, hbm);
@@ -103,20 +112,27 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"seed-2nm", 96, 64, 224, DataType::kMxfp8E4m3, DataType::kBf16},
                       Case{"seed-2nm", 64, 96, 160, DataType::kMxfp4, DataType::kFp32},
                       Case{"h100-sxm", 150, 200, 320, DataType::kBf16, DataType::kFp16},  // 256 KiB a core
-                      Case{"seed-2nm", 3, 300, 2000, DataType::kBf16, DataType::kBf16}),  // skinny: split-K
+                      Case{"seed-2nm", 3, 300, 2000, DataType::kBf16, DataType::kBf16, {0, 0, 0, 2}},  // split-K
+                      // Four stages, one slice a tile, eight tiles a core: four accumulators in turn.
+                      Case{"seed-2nm", 512, 512, 96, DataType::kBf16, DataType::kBf16, {32, 32, 4, 1}},
+                      // Three stages, two slices a tile; and three stages with split-K.
+                      Case{"seed-2nm", 256, 256, 1024, DataType::kBf16, DataType::kFp32, {32, 64, 3, 1}},
+                      Case{"seed-2nm", 40, 70, 3000, DataType::kBf16, DataType::kFp32, {0, 0, 3, 4}}),
     [](const auto& shape) { return shape.param.chip.substr(0, 4) + "_" + std::to_string(shape.index); });
 
-// Large GEMMs, which keep the arrays busy, take within 15% of the tile
-// tier's time on the seed design. The tier is taken without its
-// calibration to efficiency.tensor: the prototype's arrays run at peak.
-// (Small and skinny GEMMs are far slower on the prototype: docs/isa.md.)
-TEST(CompileGemm, LargeGemmsAgreeWithTheTileTier) {
+// Large GEMMs, which keep the arrays busy, and tiny ones, which wait out
+// the HBM latency, take within 10% of the tile tier's time on the seed
+// design. The tier is taken without its calibration to efficiency.tensor:
+// the prototype's arrays run at peak. (Memory-bound skinny GEMMs are up to
+// half as slow again on the prototype: docs/isa.md.)
+TEST(CompileGemm, LargeAndTinyGemmsAgreeWithTheTileTier) {
   auto chip = hw::load_chip(testing::shipped(), "seed-2nm");
   ASSERT_TRUE(chip.ok());
   const Target t = target("seed-2nm");
   perf::TileMachine tier = *perf::tile_machine(*chip, core::NumberFormat::kBF16);
   tier.worker_rate = tier.worker_rate / tier.sustain;
-  for (const auto& [m, n, k] : {std::tuple{2048, 2048, 2048}, std::tuple{2048, 1024, 4096}}) {
+  for (const auto& [m, n, k] : {std::tuple{2048, 2048, 2048}, std::tuple{2048, 1024, 4096}, std::tuple{1500, 1500, 1500},
+                                std::tuple{128, 128, 128}, std::tuple{1, 1, 1}}) {
     GemmKernel g;
     g.a = {0, DataType::kBf16, m, k, 0};
     g.b = {0x4000000, DataType::kBf16, n, k, 0};
@@ -126,7 +142,38 @@ TEST(CompileGemm, LargeGemmsAgreeWithTheTileTier) {
     const auto two = core::Bytes::from_base(2);
     const double tier_s = perf::map_gemm(tier, {m, n, k}, {two, two, two}).time().base();
     const double vp_s = static_cast<double>(plan.cycles) / t.timing.clock.base();
-    EXPECT_NEAR(vp_s / tier_s, 1.0, 0.15) << m << "x" << n << "x" << k;
+    EXPECT_NEAR(vp_s / tier_s, 1.0, 0.10) << m << "x" << n << "x" << k;
+  }
+}
+
+// A decode GEMM streams its weights: more slices in flight hide the HBM
+// latency, and the compiler, timing its candidates, keeps more than two.
+TEST(CompileGemm, DecodeGemmsKeepMoreSlicesInFlight) {
+  const Target t = target("seed-2nm");
+  GemmKernel g;
+  g.a = {0, DataType::kBf16, 1, 4096, 0};
+  g.b = {0x4000, DataType::kBf16, 4096, 4096, 0};
+  g.c = {0x2004000, DataType::kBf16, 1, 4096, 0};
+  GemmPlan plan;
+  ASSERT_TRUE(compile_gemm(g, t.machine, t.timing, &plan).ok());
+  EXPECT_GT(plan.stages, 2);
+}
+
+// Stages out of range, a split with no idle cores (64 tiles of 256 x 256
+// on 32 cores), and tiles whose accumulator outgrows the scratchpad.
+TEST(CompileGemm, RefusesAChoiceNoTilingMeets) {
+  const Target t = target("seed-2nm");
+  GemmKernel g;
+  g.a = {0, DataType::kBf16, 2048, 64, 0};
+  g.b = {0x100000, DataType::kBf16, 2048, 64, 0};
+  g.c = {0x200000, DataType::kBf16, 2048, 2048, 0};
+  g.workspace = 0x1000000, g.workspace_bytes = 0x4000000;
+  for (const GemmChoice choice : {GemmChoice{0, 0, 5, 0}, GemmChoice{0, 0, 1, 0}, GemmChoice{0, 0, 0, 4},
+                                  GemmChoice{0, 0, 0, -1}, GemmChoice{-1, 0, 0, 0}, GemmChoice{4096, 4096, 0, 0}}) {
+    auto program = compile_gemm(g, t.machine, t.timing, nullptr, choice);
+    ASSERT_FALSE(program.ok()) << choice.tile_m << " " << choice.stages << " " << choice.split_k;
+    const std::string key = choice.split_k != 0 ? "split_k" : choice.stages != 0 ? "stages" : "tile_m";
+    EXPECT_EQ(program.errors().front().key_path, key);
   }
 }
 

@@ -238,6 +238,7 @@ struct GemmRequest {
   std::string chip = "seed-2nm";
   int64_t m = 0, n = 0, k = 0;
   std::string operands = "bf16", output = "bf16", accumulator = "fp32";
+  vp::GemmChoice choice;  // stages and split-K, where the caller fixes them
 };
 struct CompiledGemm {
   vp::Program program;

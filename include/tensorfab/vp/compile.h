@@ -39,6 +39,14 @@ struct GemmPlan {
   int64_t cycles = 0;  // of the timed run that chose it
 };
 
+// What a caller fixes of the tiling (kernel writers trying one, tests
+// covering one); zero leaves it to the timed search.
+struct GemmChoice {
+  int64_t tile_m = 0, tile_n = 0;  // an output tile's rows and columns
+  int64_t stages = 0;              // 2 to 4
+  int64_t split_k = 0;             // 1, 2, 4, ...
+};
+
 // Output tiles (or, with split-K, parts of their K range) go to the cores in
 // turn. On each core, K slices of A and B stream through 2 to 4 buffers
 // (two DMA queues, so loads overlap the tensor engine and one another's
@@ -49,9 +57,9 @@ struct GemmPlan {
 //
 // The plan is chosen by timing: each candidate tiling runs on the timed
 // executor (timing only), and the fastest wins. Fails (bad input) on
-// shapes that do not match, types the kernel does not take, or a
-// scratchpad too small for the smallest tiles.
+// shapes that do not match, types the kernel does not take, a scratchpad
+// too small for the smallest tiles, or a choice no tiling can meet.
 [[nodiscard]] core::Result<Program> compile_gemm(const GemmKernel& gemm, const Machine& machine, const Timing& timing,
-                                                 GemmPlan* plan = nullptr);
+                                                 GemmPlan* plan = nullptr, const GemmChoice& choice = {});
 
 }  // namespace tfab::vp
