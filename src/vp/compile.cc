@@ -259,15 +259,14 @@ core::Result<Program> compile_gemm(const GemmKernel& g, const Machine& machine, 
       }
     }
   }
-  const bool chosen_tiles = choice.tile_m != 0 || choice.tile_n != 0;
-  if (candidates.empty() && (chosen_tiles || choice.stages != 0 || choice.split_k != 0)) {
-    return core::bad_input(fmt::format("no tiling of this GEMM on {} fits the choice (tiles {}x{}, {} stages, split-K "
-                                       "{}; 0: any): a split needs as many idle cores and K slices, and larger "
-                                       "tiles and more stages more SRAM",
-                                       machine.chip, choice.tile_m, choice.tile_n, choice.stages, choice.split_k),
-                           choice.split_k != 0 ? "split_k" : choice.stages != 0 ? "stages" : "tile_m");
-  }
   if (candidates.empty()) {
+    if (choice.tile_m != 0 || choice.tile_n != 0 || choice.stages != 0 || choice.split_k != 0) {
+      return core::bad_input(
+          fmt::format("no tiling of this GEMM on {} fits the choice (tiles {}x{}, {} stages, split-K {}; 0: any): a "
+                      "split needs as many idle cores and K slices, and larger tiles and more stages more SRAM",
+                      machine.chip, choice.tile_m, choice.tile_n, choice.stages, choice.split_k),
+          choice.split_k != 0 ? "split_k" : choice.stages != 0 ? "stages" : "tile_m");
+    }
     return core::bad_input(fmt::format("{}'s {:.0f} bytes of SRAM per core cannot hold the smallest GEMM tiles",
                                        machine.chip, machine.sram.base()),
                            "sram");

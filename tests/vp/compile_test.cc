@@ -5,6 +5,7 @@
 #include <random>
 
 #include "support/shipped.h"
+#include "tensorfab/api/api.h"
 #include "tensorfab/perf/tile.h"
 #include "tensorfab/vp/execute.h"
 #include "tensorfab/vp/tensor.h"
@@ -120,6 +121,16 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"seed-2nm", 40, 70, 3000, DataType::kBf16, DataType::kFp32, {0, 0, 3, 4}}),
     [](const auto& shape) { return shape.param.chip.substr(0, 4) + "_" + std::to_string(shape.index); });
 
+// A bf16 GEMM compiled for the seed design, laid out by the API (A, B, C
+// and a split-K workspace one after another in HBM), with a choice of
+// tiling.
+core::Result<api::CompiledGemm> compile_on_seed(int64_t m, int64_t n, int64_t k, GemmChoice choice = {}) {
+  api::GemmRequest request;
+  request.m = m, request.n = n, request.k = k;
+  request.choice = choice;
+  return api::compile_gemm(testing::shipped(), request);
+}
+
 // Large GEMMs, which keep the arrays busy, and tiny ones, which wait out
 // the HBM latency, take within 10% of the tile tier's time on the seed
 // design. The tier is taken without its calibration to efficiency.tensor:
@@ -133,15 +144,11 @@ TEST(CompileGemm, LargeAndTinyGemmsAgreeWithTheTileTier) {
   tier.worker_rate = tier.worker_rate / tier.sustain;
   for (const auto& [m, n, k] : {std::tuple{2048, 2048, 2048}, std::tuple{2048, 1024, 4096}, std::tuple{1500, 1500, 1500},
                                 std::tuple{128, 128, 128}, std::tuple{1, 1, 1}}) {
-    GemmKernel g;
-    g.a = {0, DataType::kBf16, m, k, 0};
-    g.b = {0x4000000, DataType::kBf16, n, k, 0};
-    g.c = {0x8000000, DataType::kBf16, m, n, 0};
-    GemmPlan plan;
-    ASSERT_TRUE(compile_gemm(g, t.machine, t.timing, &plan).ok());
+    auto compiled = compile_on_seed(m, n, k);
+    ASSERT_TRUE(compiled.ok());
     const auto two = core::Bytes::from_base(2);
     const double tier_s = perf::map_gemm(tier, {m, n, k}, {two, two, two}).time().base();
-    const double vp_s = static_cast<double>(plan.cycles) / t.timing.clock.base();
+    const double vp_s = static_cast<double>(compiled->plan.cycles) / t.timing.clock.base();
     EXPECT_NEAR(vp_s / tier_s, 1.0, 0.10) << m << "x" << n << "x" << k;
   }
 }
@@ -149,31 +156,21 @@ TEST(CompileGemm, LargeAndTinyGemmsAgreeWithTheTileTier) {
 // A decode GEMM streams its weights: more slices in flight hide the HBM
 // latency, and the compiler, timing its candidates, keeps more than two.
 TEST(CompileGemm, DecodeGemmsKeepMoreSlicesInFlight) {
-  const Target t = target("seed-2nm");
-  GemmKernel g;
-  g.a = {0, DataType::kBf16, 1, 4096, 0};
-  g.b = {0x4000, DataType::kBf16, 4096, 4096, 0};
-  g.c = {0x2004000, DataType::kBf16, 1, 4096, 0};
-  GemmPlan plan;
-  ASSERT_TRUE(compile_gemm(g, t.machine, t.timing, &plan).ok());
-  EXPECT_GT(plan.stages, 2);
+  auto compiled = compile_on_seed(1, 4096, 4096);
+  ASSERT_TRUE(compiled.ok());
+  EXPECT_GT(compiled->plan.stages, 2);
 }
 
 // Stages out of range, a split with no idle cores (64 tiles of 256 x 256
-// on 32 cores), and tiles whose accumulator outgrows the scratchpad.
+// on 32 cores), and tiles whose accumulator outgrows the scratchpad: each
+// an error at the flag the user typed.
 TEST(CompileGemm, RefusesAChoiceNoTilingMeets) {
-  const Target t = target("seed-2nm");
-  GemmKernel g;
-  g.a = {0, DataType::kBf16, 2048, 64, 0};
-  g.b = {0x100000, DataType::kBf16, 2048, 64, 0};
-  g.c = {0x200000, DataType::kBf16, 2048, 2048, 0};
-  g.workspace = 0x1000000, g.workspace_bytes = 0x4000000;
   for (const GemmChoice choice : {GemmChoice{0, 0, 5, 0}, GemmChoice{0, 0, 1, 0}, GemmChoice{0, 0, 0, 4},
                                   GemmChoice{0, 0, 0, -1}, GemmChoice{-1, 0, 0, 0}, GemmChoice{4096, 4096, 0, 0}}) {
-    auto program = compile_gemm(g, t.machine, t.timing, nullptr, choice);
-    ASSERT_FALSE(program.ok()) << choice.tile_m << " " << choice.stages << " " << choice.split_k;
-    const std::string key = choice.split_k != 0 ? "split_k" : choice.stages != 0 ? "stages" : "tile_m";
-    EXPECT_EQ(program.errors().front().key_path, key);
+    auto compiled = compile_on_seed(2048, 2048, 64, choice);
+    ASSERT_FALSE(compiled.ok()) << choice.tile_m << " " << choice.stages << " " << choice.split_k;
+    const std::string flag = choice.split_k != 0 ? "--split-k" : choice.stages != 0 ? "--stages" : "--tile";
+    EXPECT_EQ(compiled.errors().front().key_path, flag);
   }
 }
 
