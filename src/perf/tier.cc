@@ -116,9 +116,9 @@ core::Result<OpTime> OpTimer::gemm_time(const workload::Op& op, std::string* map
     how = fmt::format("{}, simulated {} cycles", mapping::describe(tiling->tiling), sim->total_cycles);
   } else {
     const GemmMapping g = map_gemm(machine, {op.m, op.n, op.k}, bytes, groups);
-    t[Bound::kTensor].fixed = g.compute.base();
-    t[Bound::kMemory].fixed = g.memory.base();
-    t.overhead = g.prologue + g.latency;
+    t[Bound::kTensor].fixed = (g.compute + g.prologue).base();
+    t[Bound::kMemory].fixed = (g.memory + g.epilogue).base();
+    t.overhead = g.latency;
     how = g.describe();
   }
   // Bias adds ride in the GEMM's epilogue on the vector units.

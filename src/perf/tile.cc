@@ -129,9 +129,12 @@ GemmMapping map_gemm(const TileMachine& machine, const mapping::GemmShape& shape
       const int64_t rows = machine.systolic() ? std::max(c.tm, machine.array_rows) : c.tm;
       const int64_t cols = machine.systolic() ? round_up(c.tn, machine.array_cols) : c.tn;
       const double tile_ops = 2 * real(rows) * real(cols) * real(k_share);
-      double tile_s = tile_ops / rate;
-      if (machine.systolic()) tile_s += real(machine.array_rows + machine.array_cols) / machine.clock.base();
-      g.compute = core::Time::from_base(real(g.waves) * tile_s);
+      // An array's fill and drain through its depth: the next tile's rows
+      // follow the last one's through the array, so a worker pays it once.
+      const double fill = machine.systolic() ? real(machine.array_rows + machine.array_cols) / machine.clock.base() : 0;
+      g.compute = core::Time::from_base(real(g.waves) * tile_ops / rate + fill);
+      // What is left when the last bytes land: the last K slab's work.
+      g.epilogue = core::Time::from_base(2 * real(rows) * real(cols) * real(c.tk) / rate + fill);
 
       // Off-chip traffic of the GEMM blocked to the on-chip memory: square
       // blocks of A rows and B columns that fit in half of it.

@@ -19,19 +19,19 @@ bool is_float(DataType t) { return !is_mx(t) && !is_int(t); }
 
 // K slices in flight on a core: two hide the tensor engine behind the
 // loads; more hide the HBM latency as well.
-constexpr int kMostStages = 4;
+constexpr int kMostStages = 8;
 
 // Semaphores of the GEMM kernel (one set per core).
-constexpr int kLoaded = 0;    // s0 + b: all slices of buffer b have arrived
-constexpr int kFree = 4;      // s4 + b: buffer b may be overwritten
-constexpr int kTileDone = 8;  // a tile's last matmul has finished
-constexpr int kCast = 9;      // a tile has been converted to C's type
+constexpr int kLoaded = 0;                // s0 + b: all slices of buffer b have arrived
+constexpr int kFree = kMostStages;        // s8 + b: buffer b may be overwritten
+constexpr int kTileDone = 2 * kMostStages;  // a tile's last matmul has finished
+constexpr int kCast = kTileDone + 1;      // a tile has been converted to C's type
 constexpr int kStoreQueue = 2;
 // With split-K, summing the parts after the barrier.
-constexpr int kPartLoaded = 10;  // a part has arrived
-constexpr int kPartAdded = 11;   // the second accumulator may be overwritten
-constexpr int kSumCast = 12;     // a tile's sum has been converted
-constexpr int kSumStored = 13;   // ... and stored: the first accumulator is free
+constexpr int kPartsLoaded = kCast + 1;   // a block's parts have arrived
+constexpr int kSumCast = kCast + 2;       // a block's sum has been converted
+constexpr int kSumStored = kCast + 3;     // ... and stored: its buffers are free
+static_assert(kSumStored < kSemaphores);
 
 // Accumulators (and output buffers) a core needs so that a tile's is not
 // reused before it has been stored. A tile's last buffer is handed back only
@@ -90,6 +90,57 @@ core::Diagnostics check_gemm(const GemmKernel& g) {
     bad(fmt::format("the accumulator must be fp32, fp16 or bf16, not {}", name(g.accumulator)), "gemm.accumulator");
   }
   return errors;
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// With split-K, after the barrier: every core sums part of C from the parts
+// in the workspace. C is cut into blocks of rows x columns (columns in
+// multiples of 64, so that a block starts on a byte in any type), about one
+// a core, dealt in turn. A block's parts load together on queue 0, their
+// latencies overlapped, then fold in halves: parts [0, h) += the last h of
+// the `count` left, h = count / 2, so log2(split) vadds for a power of two.
+// Then the sum is converted and stored.
+std::string sum_parts(const GemmKernel& g, const GemmPlan& plan, int64_t core, double sram_bytes) {
+  const int64_t m = g.a.rows, n = g.b.rows, split = plan.split_k, cores = plan.cores;
+  const int64_t acc = row_bytes(g.accumulator, 1);
+  const int64_t part_row = row_bytes(g.accumulator, n), part_bytes = m * part_row, c_row = row_bytes(g.c.type, n);
+  const auto fits = [&](int64_t rows, int64_t cols) {
+    return static_cast<double>(split * rows * cols * acc + 64 + rows * row_bytes(g.c.type, cols)) <= sram_bytes;
+  };
+  int64_t width = m < cores ? std::min(n, ceil_div(ceil_div(n, ceil_div(cores, m)), 64) * 64) : n;
+  while (width > 64 && !fits(1, width)) width = std::max<int64_t>(64, (width / 2 + 63) / 64 * 64);
+  const int64_t column_blocks = ceil_div(n, width);
+  int64_t height = ceil_div(m, ceil_div(cores, column_blocks));
+  while (height > 1 && !fits(height, width)) height = ceil_div(height, 2);
+  const int64_t blocks = ceil_div(m, height) * column_blocks;
+
+  std::string text;
+  bool first = true;
+  for (int64_t block = core; block < blocks; block += cores, first = false) {
+    const int64_t i0 = block / column_blocks * height, j0 = block % column_blocks * width;
+    const int64_t rows = std::min(height, m - i0), cols = std::min(width, n - j0), part = rows * cols * acc;
+    const int64_t out = (split * part + 63) / 64 * 64;
+    for (int64_t p = 0; p < split; ++p) {
+      text += fmt::format("    dma dst=sram:{:#x} src=hbm:{:#x} rows={} row_bytes={} src_stride={} queue=0{} signal=s{}\n",
+                          p * part, g.workspace + p * part_bytes + i0 * part_row + j0 * acc, rows, cols * acc,
+                          part_row, !first && p == 0 ? fmt::format(" wait=s{}", kSumStored) : "", kPartsLoaded);
+    }
+    const std::string sum = tensor(0, g.accumulator);
+    for (int64_t count = split; count > 1;) {
+      const int64_t half = count / 2;
+      text += fmt::format("    vadd dst={} a={} b={} rows={} cols={}{}\n", sum, sum,
+                          tensor((count - half) * part, g.accumulator), half * rows, cols,
+                          count == split ? fmt::format(" wait=s{}:{}", kPartsLoaded, split) : "");
+      count -= half;
+    }
+    text += fmt::format("    vcast dst={} src={} rows={} cols={} signal=s{}\n", tensor(out, g.c.type), sum, rows, cols,
+                        kSumCast);
+    text += fmt::format("    dma dst=hbm:{:#x} src=sram:{:#x} rows={} row_bytes={} dst_stride={} queue={} wait=s{} signal=s{}\n",
+                        g.c.address + i0 * c_row + row_bytes(g.c.type, j0), out, rows, row_bytes(g.c.type, cols), c_row,
+                        kStoreQueue, kSumCast, kSumStored);
+  }
+  return text;
 }
 
 // The program text of one tiling (docs/isa.md, "Compiled kernels"); sets
@@ -172,34 +223,7 @@ std::string gemm_text(const GemmKernel& g, const Machine& machine, GemmPlan& pla
         }
       }
     }
-    if (split > 1) {
-      // Sum each tile's parts in order: the sum in the first accumulator,
-      // each further part loaded into the second.
-      text += "    barrier id=0\n";
-      const std::string sum = tensor(sram.acc[0], g.accumulator), next = tensor(sram.acc[1], g.accumulator);
-      bool first_tile = true;
-      for (int64_t tile = core; tile < plan.tiles; tile += cores, first_tile = false) {
-        const auto [i0, j0] = tile_origin(tile);
-        const int64_t rows = std::min(tm, m - i0), cols = std::min(tn, n - j0);
-        const int64_t at = g.workspace + i0 * part_row + row_bytes(g.accumulator, j0);
-        auto load = [&](int64_t part, int64_t dst, int queue, const std::string& wait) {
-          text += fmt::format("    dma dst=sram:{:#x} src=hbm:{:#x} rows={} row_bytes={} src_stride={} queue={}{} signal=s{}\n",
-                              dst, at + part * part_bytes, rows, row_bytes(g.accumulator, cols), part_row, queue, wait,
-                              kPartLoaded);
-        };
-        load(0, sram.acc[0], 0, first_tile ? "" : fmt::format(" wait=s{}", kSumStored));
-        for (int64_t part = 1; part < split; ++part) {
-          load(part, sram.acc[1], 1, first_tile && part == 1 ? "" : fmt::format(" wait=s{}", kPartAdded));
-          text += fmt::format("    vadd dst={} a={} b={} rows={} cols={} wait=s{}:{} signal=s{}\n", sum, sum, next,
-                              rows, cols, kPartLoaded, part == 1 ? 2 : 1, kPartAdded);
-        }
-        text += fmt::format("    vcast dst={} src={} rows={} cols={} signal=s{}\n", tensor(sram.out[0], g.c.type), sum,
-                            rows, cols, kSumCast);
-        text += fmt::format("    dma dst=hbm:{:#x} src=sram:{:#x} rows={} row_bytes={} dst_stride={} queue={} wait=s{} signal=s{}\n",
-                            g.c.address + i0 * c_row + row_bytes(g.c.type, j0), sram.out[0], rows,
-                            row_bytes(g.c.type, cols), c_row, kStoreQueue, kSumCast, kSumStored);
-      }
-    }
+    if (split > 1) text += "    barrier id=0\n" + sum_parts(g, plan, core, machine.sram.base());
     text += "    halt\n";
   }
   return text;
@@ -221,39 +245,47 @@ core::Result<Program> compile_gemm(const GemmKernel& g, const Machine& machine, 
 
   // Candidate tilings: output tiles of 256 to 32 rows and columns, with 2
   // to kMostStages slices in flight, each with the longest K slice whose
-  // buffers fit the scratchpad (in whole MX blocks of 32, so every slice
-  // starts on a byte and a scale), and split-K while parts are left for
-  // idle cores. Tilings with more than kTilesPerCore tiles a core are left
-  // out, but for the one with fewest.
-  constexpr int64_t kTilesPerCore = 8;
+  // buffers fit the scratchpad or half that (in whole MX blocks of 32, so
+  // every slice starts on a byte and a scale), and split-K while parts are
+  // left for idle cores. Tilings with more than kTilesPerCore tiles a core
+  // are left out, but for the one with fewest.
+  constexpr int64_t kTilesPerCore = 16;
   auto fits = [&](int64_t tm, int64_t tn, int64_t tk, int stages, int64_t split) {
     const int accumulators = accumulators_for(stages, (k + tk - 1) / tk / split);
     return static_cast<double>(layout(g, tm, tn, tk, stages, accumulators).end) <= machine.sram.base();
   };
   std::vector<GemmPlan> candidates;
+  auto add = [&](const GemmPlan& c) {
+    if (std::find_if(candidates.begin(), candidates.end(), [&](const GemmPlan& o) {
+          return o.tile_m == c.tile_m && o.tile_n == c.tile_n && o.tile_k == c.tile_k && o.split_k == c.split_k &&
+                 o.stages == c.stages;
+        }) == candidates.end()) {
+      candidates.push_back(c);
+    }
+  };
   const std::vector<int64_t> sizes{256, 128, 64, 32};
   for (const int64_t t_m : choice.tile_m != 0 ? std::vector<int64_t>{choice.tile_m} : sizes) {
     for (const int64_t t_n : choice.tile_n != 0 ? std::vector<int64_t>{choice.tile_n} : sizes) {
       const int64_t tm = std::min(m, t_m), tn = std::min(n, t_n);
+      const int64_t tiles = (m + tm - 1) / tm * ((n + tn - 1) / tn);
       for (int stages = 2; stages <= kMostStages; ++stages) {
         if (choice.stages != 0 && stages != choice.stages) continue;
-        int64_t tk = 0;
+        int64_t longest = 0;
         for (const int64_t slice : {512, 256, 128, 64, 32}) {
-          tk = std::min(k, slice);
-          if (fits(tm, tn, tk, stages, 1)) break;
-          tk = 0;
+          if (fits(tm, tn, std::min(k, slice), stages, 1)) {
+            longest = std::min(k, slice);
+            break;
+          }
         }
-        if (tk == 0) continue;
-        const int64_t tiles = (m + tm - 1) / tm * ((n + tn - 1) / tn), slices = (k + tk - 1) / tk;
-        for (int64_t split = 1; split == 1 || (tiles * split <= machine.cores && split <= slices); split *= 2) {
-          if (split > 1 && split * m * row_bytes(g.accumulator, n) > g.workspace_bytes) break;
-          if (!fits(tm, tn, tk, stages, split)) break;
-          if (choice.split_k != 0 && split != choice.split_k) continue;
-          const GemmPlan c{tm, tn, tk, split, stages, tiles, 0, 0};
-          if (std::find_if(candidates.begin(), candidates.end(), [&](const GemmPlan& o) {
-                return o.tile_m == tm && o.tile_n == tn && o.split_k == split && o.stages == stages;
-              }) == candidates.end()) {
-            candidates.push_back(c);
+        if (longest == 0) continue;
+        const int64_t half = (longest / 2 + 31) / 32 * 32;
+        for (const int64_t tk : {longest, half}) {
+          if (tk == half && (half >= longest || half < 64)) break;
+          const int64_t slices = (k + tk - 1) / tk;
+          for (int64_t split = 1; split == 1 || (tiles * split <= machine.cores && split <= slices); split *= 2) {
+            if (split > 1 && split * m * row_bytes(g.accumulator, n) > g.workspace_bytes) break;
+            if (!fits(tm, tn, tk, stages, split)) break;
+            if (choice.split_k == 0 || split == choice.split_k) add({tm, tn, tk, split, stages, tiles, 0, 0});
           }
         }
       }
@@ -275,21 +307,56 @@ core::Result<Program> compile_gemm(const GemmKernel& g, const Machine& machine, 
                            return x.tiles < y.tiles;
                          })->tiles;
 
+  // Each candidate is timed. All of them would take too long, so first
+  // one per output tiling and split (four stages and the longest slice, or
+  // the nearest to that), then every stage count and slice of the best
+  // kFinalists of those.
+  constexpr size_t kFinalists = 2;
   std::optional<Program> best;
   GemmPlan chosen;
-  RunOptions timing_only;
-  timing_only.compute = false;
-  for (GemmPlan& c : candidates) {
-    if (c.tiles > std::max(fewest, kTilesPerCore * machine.cores)) continue;
+  std::vector<int64_t> cycles(candidates.size(), -1);
+  auto time_candidate = [&](size_t i) -> core::Diagnostics {
+    GemmPlan& c = candidates[i];
+    if (cycles[i] >= 0 || c.tiles > std::max(fewest, kTilesPerCore * machine.cores)) return {};
     auto program = assemble(gemm_text(g, machine, c), "<gemm kernel>", &machine);
     if (!program) return program.errors();
     Hbm scratch;
+    RunOptions timing_only;
+    timing_only.compute = false;
     auto timed = run(*program, machine, timing, scratch, timing_only);
     if (!timed) return timed.errors();
-    c.cycles = timed->cycles;
-    if (!best || c.cycles < chosen.cycles) {  // ties: the earlier, larger tiles
+    c.cycles = cycles[i] = timed->cycles;
+    if (!best || c.cycles < chosen.cycles) {  // ties: the one timed first
       best = std::move(*program);
       chosen = c;
+    }
+    return {};
+  };
+  auto same_tiling = [](const GemmPlan& x, const GemmPlan& y) {
+    return x.tile_m == y.tile_m && x.tile_n == y.tile_n && x.split_k == y.split_k;
+  };
+  std::vector<size_t> firsts;  // one candidate per output tiling and split
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const auto seen = std::find_if(firsts.begin(), firsts.end(),
+                                   [&](size_t f) { return same_tiling(candidates[f], candidates[i]); });
+    if (seen == firsts.end()) {
+      firsts.push_back(i);
+    } else if (std::abs(candidates[i].stages - 4) < std::abs(candidates[*seen].stages - 4)) {
+      *seen = i;
+    }
+  }
+  for (size_t i : firsts) {
+    if (auto errors = time_candidate(i); !errors.empty()) return errors;
+  }
+  std::vector<size_t> timed;
+  for (size_t i : firsts) {
+    if (cycles[i] >= 0) timed.push_back(i);
+  }
+  std::stable_sort(timed.begin(), timed.end(), [&](size_t x, size_t y) { return cycles[x] < cycles[y]; });
+  for (size_t finalist = 0; finalist < std::min(timed.size(), kFinalists); ++finalist) {
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (!same_tiling(candidates[i], candidates[timed[finalist]])) continue;
+      if (auto errors = time_candidate(i); !errors.empty()) return errors;
     }
   }
   if (plan != nullptr) *plan = chosen;

@@ -439,7 +439,7 @@ class Executor {
     l.running_lands_later = d.latency > 0;
     if (d.latency > 0) {
       l.landing.push_back(ins.sync.signal);
-      l.lands_at = end + d.latency;
+      l.lands_at = std::max(l.lands_at, end + d.latency);  // a queue's transfers land in order
       push({l.lands_at, c, lane, EventKind::kLand});
     }
   }
@@ -582,12 +582,16 @@ class Executor {
     const ReadCache::Key key{address, a[2].i, a[3].i, a[5].i > 0 ? a[5].i : a[3].i};
     if (cached) {
       if (const auto ready = cache_.find(key)) {
+        // The engine is busy while the cache serves it; bytes another
+        // core's read is still bringing in land when they arrive, as an
+        // HBM transfer's do, and the next transfer need not wait for them.
         double served = real(now) + 1;
         if (timing_.cache_bytes_per_cycle > 0) {
           cache_free_ = std::max(cache_free_, real(now)) + bytes / timing_.cache_bytes_per_cycle;
           served = cache_free_;
         }
-        return {std::max(static_cast<int64_t>(std::ceil(served)), *ready) - now, 0};
+        const auto end = static_cast<int64_t>(std::ceil(served));
+        return {end - now, std::max<int64_t>(0, *ready - end)};
       }
     }
     const int64_t channels = timing_.hbm_channels;

@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "support/agreement_grid.h"
 #include "support/shipped.h"
 #include "tensorfab/api/api.h"
 #include "tensorfab/perf/tile.h"
@@ -56,7 +57,7 @@ class CompiledGemm : public ::testing::TestWithParam<Case> {};
 
 // The compiled kernel computes C = A . B^T bit for bit as an FP32
 // accumulator summing K in order would, rounded once into C's type; with
-// split-K, each part of K so, then the parts summed in order in FP32.
+// split-K, each part of K so, then the parts summed in FP32, folded in halves.
 TEST_P(CompiledGemm, IsBitExact) {
   const Case& c = GetParam();
   const Target t = target(c.chip);
@@ -89,7 +90,7 @@ TEST_P(CompiledGemm, IsBitExact) {
   for (int64_t i = 0; i < c.m; i = i + 7 < c.m || i == c.m - 1 ? i + 7 : c.m - 1) {
     for (int64_t j = 0; j < c.n; j = j + 5 < c.n || j == c.n - 1 ? j + 5 : c.n - 1) {
       const int64_t slices = (c.k + plan.tile_k - 1) / plan.tile_k;
-      Accumulator sum(kFP32);
+      std::vector<float> parts;
       for (int64_t part = 0; part < plan.split_k; ++part) {
         Accumulator acc(kFP32);
         const int64_t from = part * slices / plan.split_k * plan.tile_k;
@@ -97,9 +98,15 @@ TEST_P(CompiledGemm, IsBitExact) {
         for (int64_t kk = from; kk < to; ++kk) {
           acc.add(a[static_cast<size_t>(i * c.k + kk)] * b[static_cast<size_t>(j * c.k + kk)]);
         }
-        sum.add(acc.value());
+        parts.push_back(static_cast<float>(acc.value()));
       }
-      ASSERT_EQ(static_cast<double>(out[static_cast<size_t>(i * c.n + j)]), round_to(format, sum.value()))
+      // The parts fold in halves: the first h += the last h of those left.
+      for (size_t count = parts.size(); count > 1;) {
+        const size_t half = count / 2;
+        for (size_t p = 0; p < half; ++p) parts[p] += parts[count - half + p];
+        count -= half;
+      }
+      ASSERT_EQ(static_cast<double>(out[static_cast<size_t>(i * c.n + j)]), round_to(format, parts[0]))
           << "C[" << i << "][" << j << "] of " << plan.tiles << " tiles of " << plan.tile_m << "x" << plan.tile_n
           << ", K slices of " << plan.tile_k << ", split in " << plan.split_k;
     }
@@ -131,26 +138,30 @@ core::Result<api::CompiledGemm> compile_on_seed(int64_t m, int64_t n, int64_t k,
   return api::compile_gemm(testing::shipped(), request);
 }
 
-// Large GEMMs, which keep the arrays busy, and tiny ones, which wait out
-// the HBM latency, take within 10% of the tile tier's time on the seed
-// design. The tier is taken without its calibration to efficiency.tensor:
-// the prototype's arrays run at peak. (Memory-bound skinny GEMMs are up to
-// half as slow again on the prototype: docs/isa.md.)
-TEST(CompileGemm, LargeAndTinyGemmsAgreeWithTheTileTier) {
+// Over the tile model's agreement grid (50 shapes, skinny decode GEMMs
+// among them), the compiled GEMMs' timed runs on the seed design take
+// within 10% of the tile tier's time on average, and none is off by more
+// than 16% (docs/isa.md, "Against the tile tier"). The tier is taken
+// without its calibration to efficiency.tensor: the prototype's arrays run
+// at peak.
+TEST(CompileGemm, TheAgreementGridAgreesWithTheTileTier) {
   auto chip = hw::load_chip(testing::shipped(), "seed-2nm");
   ASSERT_TRUE(chip.ok());
   const Target t = target("seed-2nm");
   perf::TileMachine tier = *perf::tile_machine(*chip, core::NumberFormat::kBF16);
   tier.worker_rate = tier.worker_rate / tier.sustain;
-  for (const auto& [m, n, k] : {std::tuple{2048, 2048, 2048}, std::tuple{2048, 1024, 4096}, std::tuple{1500, 1500, 1500},
-                                std::tuple{128, 128, 128}, std::tuple{1, 1, 1}}) {
-    auto compiled = compile_on_seed(m, n, k);
-    ASSERT_TRUE(compiled.ok());
+  double sum = 0;
+  const std::vector<mapping::GemmShape> grid = testing::agreement_grid();
+  for (const mapping::GemmShape& s : grid) {
+    auto compiled = compile_on_seed(s.m, s.n, s.k);
+    ASSERT_TRUE(compiled.ok()) << compiled.errors().front().str();
     const auto two = core::Bytes::from_base(2);
-    const double tier_s = perf::map_gemm(tier, {m, n, k}, {two, two, two}).time().base();
+    const double tier_s = perf::map_gemm(tier, s, {two, two, two}).time().base();
     const double vp_s = static_cast<double>(compiled->plan.cycles) / t.timing.clock.base();
-    EXPECT_NEAR(vp_s / tier_s, 1.0, 0.10) << m << "x" << n << "x" << k;
+    EXPECT_NEAR(vp_s / tier_s, 1.0, 0.16) << s.m << "x" << s.n << "x" << s.k;
+    sum += std::abs(vp_s / tier_s - 1);
   }
+  EXPECT_LE(sum / static_cast<double>(grid.size()), 0.10);
 }
 
 // A decode GEMM streams its weights: more slices in flight hide the HBM
@@ -165,7 +176,7 @@ TEST(CompileGemm, DecodeGemmsKeepMoreSlicesInFlight) {
 // on 32 cores), and tiles whose accumulator outgrows the scratchpad: each
 // an error at the flag the user typed.
 TEST(CompileGemm, RefusesAChoiceNoTilingMeets) {
-  for (const GemmChoice choice : {GemmChoice{0, 0, 5, 0}, GemmChoice{0, 0, 1, 0}, GemmChoice{0, 0, 0, 4},
+  for (const GemmChoice choice : {GemmChoice{0, 0, 9, 0}, GemmChoice{0, 0, 1, 0}, GemmChoice{0, 0, 0, 4},
                                   GemmChoice{0, 0, 0, -1}, GemmChoice{-1, 0, 0, 0}, GemmChoice{4096, 4096, 0, 0}}) {
     auto compiled = compile_on_seed(2048, 2048, 64, choice);
     ASSERT_FALSE(compiled.ok()) << choice.tile_m << " " << choice.stages << " " << choice.split_k;

@@ -12,8 +12,9 @@
 //   memory   = off-chip traffic / achievable bandwidth, the traffic of a
 //              GEMM blocked to the on-chip memory (operands re-read once per
 //              block) plus split-K partial sums;
-//   time     = max(compute, memory) + the prologue (first operand slabs of
-//              every busy worker, before double buffering can overlap)
+//   time     = max(compute + prologue, memory + epilogue), the pipeline's
+//              ends: compute waits for the first operand slabs of every
+//              busy worker, and the last slab is worked on after it lands;
 //              + the memory latency twice: the first reads land one
 //              latency after they are asked for, and the last writes one
 //              latency after they are sent (twice more with split-K, whose
@@ -64,11 +65,14 @@ struct GemmMapping {
   int64_t split_k = 1;
   int64_t tiles = 0;  // output tiles x split-K x groups
   int64_t waves = 0;
-  core::Time compute, memory, prologue;
+  core::Time compute, memory;
+  // The pipeline's ends: compute waits for the first K slabs to load, and
+  // the last slab is worked on after it lands.
+  core::Time prologue, epilogue;
   core::Time latency;  // the memory latency nothing overlaps
   core::Bytes traffic;
 
-  [[nodiscard]] core::Time time() const { return std::max(compute, memory) + prologue + latency; }
+  [[nodiscard]] core::Time time() const { return std::max(compute + prologue, memory + epilogue) + latency; }
   [[nodiscard]] std::string describe() const;  // "tile 128x256x64, split-K 2, 3 waves"
 };
 
