@@ -601,15 +601,22 @@ class Executor {
     // The channels from `first` on, wrapping round: two contiguous runs.
     // Every channel touched gets the same share, so the last to finish is
     // the one that was free last (two loops, so the update vectorises).
+    // When every channel is idle, none need be looked at.
     double latest = real(now);
+    const bool idle = channels_free_by_ <= real(now);
     auto occupy = [&](int64_t from, int64_t to) {
       double* const begin = channel_free_.data() + from;
       double* const end = channel_free_.data() + to;
+      if (idle) {
+        std::fill(begin, end, real(now) + share);
+        return;
+      }
       for (const double* f = begin; f != end; ++f) latest = std::max(latest, *f);
       for (double* f = begin; f != end; ++f) *f = std::max(*f, real(now)) + share;
     };
     occupy(first, std::min(channels, first + chunks));
     occupy(0, std::max<int64_t>(0, first + chunks - channels));
+    channels_free_by_ = std::max(channels_free_by_, latest + share);
     const auto done = static_cast<int64_t>(std::ceil(latest + share));
     if (cached) cache_.insert(key, a[2].i * a[3].i, done + timing_.hbm_latency);
     return {done - now, timing_.hbm_latency};
@@ -838,6 +845,7 @@ class Executor {
   std::vector<CoreState> cores_;
   std::vector<std::vector<uint8_t>> sram_;  // by core number, allocated when first touched
   std::vector<double> channel_free_;        // cycle each HBM channel is next free
+  double channels_free_by_ = 0;             // the latest of those
   ReadCache cache_;
   double cache_free_ = 0;  // cycle the shared cache's bandwidth is next free
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;

@@ -745,7 +745,7 @@ int main(int argc, char** argv) {
   gemm_cmd->add_option("--accumulator", gemm.accumulator, "fp32 (default), fp16 or bf16");
   gemm_cmd->add_option("--tile-m", gemm.choice.tile_m, "Rows of an output tile (default: timed)");
   gemm_cmd->add_option("--tile-n", gemm.choice.tile_n, "Columns of an output tile (default: timed)");
-  gemm_cmd->add_option("--stages", gemm.choice.stages, "K slices in flight on a core, 2 to 4 (default: timed)");
+  gemm_cmd->add_option("--stages", gemm.choice.stages, "K slices in flight on a core, 2 to 8 (default: timed)");
   gemm_cmd->add_option("--split-k", gemm.choice.split_k, "Parts each tile's K range is split in (default: timed)");
   gemm_cmd->add_option("--chip", gemm.chip, "Chip to compile for, id or YAML path (default seed-2nm)");
   gemm_cmd->add_option("-o,--output", compiled_path, "Write the assembly here (default: print it)");

@@ -43,20 +43,22 @@ struct GemmPlan {
 // covering one); zero leaves it to the timed search.
 struct GemmChoice {
   int64_t tile_m = 0, tile_n = 0;  // an output tile's rows and columns
-  int64_t stages = 0;              // 2 to 4
+  int64_t stages = 0;              // 2 to 8
   int64_t split_k = 0;             // 1, 2, 4, ...
 };
 
 // Output tiles (or, with split-K, parts of their K range) go to the cores in
-// turn. On each core, K slices of A and B stream through 2 to 4 buffers
+// turn. On each core, K slices of A and B stream through 2 to 8 buffers
 // (two DMA queues, so loads overlap the tensor engine and one another's
 // latency), accumulate into one of a few accumulators, and each finished
-// tile is converted to C's type and stored while the next one runs. With split-K the parts are stored in the
-// accumulator's type, and after a barrier each core sums its tiles' parts
-// in order. Part p of S slices takes slices [p·S/split, (p+1)·S/split).
+// tile is converted to C's type and stored while the next one runs. With
+// split-K the parts are stored in the accumulator's type, and after a
+// barrier every core sums a block of C, its parts folded in halves. Part p
+// of S slices takes slices [p·S/split, (p+1)·S/split).
 //
-// The plan is chosen by timing: each candidate tiling runs on the timed
-// executor (timing only), and the fastest wins. Fails (bad input) on
+// The plan is chosen by timing: candidate tilings run on the timed
+// executor (timing only), in two rounds (docs/isa.md), and the fastest
+// wins. Fails (bad input) on
 // shapes that do not match, types the kernel does not take, a scratchpad
 // too small for the smallest tiles, or a choice no tiling can meet.
 [[nodiscard]] core::Result<Program> compile_gemm(const GemmKernel& gemm, const Machine& machine, const Timing& timing,
