@@ -58,9 +58,9 @@ struct GemmChoice {
 //
 // The plan is chosen by timing: candidate tilings run on the timed
 // executor (timing only), in two rounds (docs/isa.md), and the fastest
-// wins. Fails (bad input) on
-// shapes that do not match, types the kernel does not take, a scratchpad
-// too small for the smallest tiles, or a choice no tiling can meet.
+// wins. Fails (bad input) on shapes that do not match, types the kernel
+// does not take, a scratchpad too small for the smallest tiles, or a
+// choice no tiling can meet.
 [[nodiscard]] core::Result<Program> compile_gemm(const GemmKernel& gemm, const Machine& machine, const Timing& timing,
                                                  GemmPlan* plan = nullptr, const GemmChoice& choice = {});
 
