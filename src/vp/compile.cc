@@ -10,10 +10,13 @@
 #include <optional>
 #include <vector>
 
+#include "tensorfab/mapping/systolic.h"
 #include "tensorfab/vp/tensor.h"
 
 namespace tfab::vp {
 namespace {
+
+using mapping::ceil_div;
 
 bool is_float(DataType t) { return !is_mx(t) && !is_int(t); }
 
@@ -92,8 +95,6 @@ core::Diagnostics check_gemm(const GemmKernel& g) {
   return errors;
 }
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 // With split-K, after the barrier: every core sums part of C from the parts
 // in the workspace. C is cut into blocks of rows x columns (columns in
 // multiples of 64, so that a block starts on a byte in any type), about one
@@ -120,7 +121,7 @@ std::string sum_parts(const GemmKernel& g, const GemmPlan& plan, int64_t core, d
   for (int64_t block = core; block < blocks; block += cores, first = false) {
     const int64_t i0 = block / column_blocks * height, j0 = block % column_blocks * width;
     const int64_t rows = std::min(height, m - i0), cols = std::min(width, n - j0), part = rows * cols * acc;
-    const int64_t out = (split * part + 63) / 64 * 64;
+    const int64_t out = ceil_div(split * part, 64) * 64;
     for (int64_t p = 0; p < split; ++p) {
       text += fmt::format("    dma dst=sram:{:#x} src=hbm:{:#x} rows={} row_bytes={} src_stride={} queue=0{} signal=s{}\n",
                           p * part, g.workspace + p * part_bytes + i0 * part_row + j0 * acc, rows, cols * acc,
@@ -315,14 +316,14 @@ core::Result<Program> compile_gemm(const GemmKernel& g, const Machine& machine, 
   std::optional<Program> best;
   GemmPlan chosen;
   std::vector<int64_t> cycles(candidates.size(), -1);
+  RunOptions timing_only;
+  timing_only.compute = false;
   auto time_candidate = [&](size_t i) -> core::Diagnostics {
     GemmPlan& c = candidates[i];
     if (cycles[i] >= 0 || c.tiles > std::max(fewest, kTilesPerCore * machine.cores)) return {};
     auto program = assemble(gemm_text(g, machine, c), "<gemm kernel>", &machine);
     if (!program) return program.errors();
     Hbm scratch;
-    RunOptions timing_only;
-    timing_only.compute = false;
     auto timed = run(*program, machine, timing, scratch, timing_only);
     if (!timed) return timed.errors();
     c.cycles = cycles[i] = timed->cycles;
