@@ -337,6 +337,8 @@ core::Result<ChipSpec> read_chip(const config::Node& doc, const std::string& id)
       efficiency.required<double>("tensor", "large-GEMM throughput / peak", Limits::fraction()).value_or(1.0);
   chip.efficiency.memory =
       efficiency.required<double>("memory", "streaming bandwidth / peak", Limits::fraction()).value_or(1.0);
+  chip.efficiency.attention = efficiency.optional<double>(
+      "attention", "decode attention's KV-cache bandwidth / peak", Limits::fraction());
   const auto non_negative = Limits::at_least(0);
   chip.efficiency.op_overhead =
       efficiency.optional<core::Time>("op_overhead", "launch and synchronisation time per operator", non_negative)

@@ -140,6 +140,9 @@ OpTime OpTimer::attention_time(const workload::Op& op) {
   }
   const double rate = machine.tensor_rate().base() / padding;
   t[Bound::kTensor] = {op.fixed.tensor_ops.base() / rate, op.per_context_token.tensor_ops.base() / rate};
+  // The KV cache streams at the decode-attention fraction of peak, where measured.
+  const double slower = chip_.efficiency.memory / chip_.efficiency.attention_or_memory();
+  t[Bound::kMemory].per_token *= slower;
   return t;
 }
 

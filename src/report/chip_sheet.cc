@@ -75,6 +75,8 @@ std::vector<SheetRow> chip_sheet(const hw::ChipSpec& chip) {
   rows.push_back({"memory efficiency", number(chip.efficiency.memory, 3)});
   // Left out of a chip file, these take their ideal value: say so.
   const auto& e = chip.efficiency;
+  rows.push_back({"decode-attention efficiency",
+                  e.attention ? number(*e.attention, 3) : "none given (memory efficiency)"});
   rows.push_back({"per-op overhead", e.op_overhead.base() > 0 ? core::format(e.op_overhead) : "none given (ideal: 0)"});
   for (const auto& [format, figures] : e.by_format) {
     const std::string f(core::name(format));

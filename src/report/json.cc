@@ -125,6 +125,7 @@ ordered_json to_json(const hw::ChipSpec& chip) {
           {"efficiency",
            {{"tensor", chip.efficiency.tensor},
             {"memory", chip.efficiency.memory},
+            {"attention", chip.efficiency.attention ? ordered_json(*chip.efficiency.attention) : ordered_json()},
             {"op_overhead", quantity(chip.efficiency.op_overhead)},
             {"link", chip.efficiency.link},
             {"link_latency", quantity(chip.efficiency.link_latency)},

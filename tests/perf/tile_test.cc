@@ -125,5 +125,27 @@ TEST(OpTimer, CachesEachGemmShapeOnce) {
   EXPECT_EQ(timer.gemm_shapes(), 2U);
 }
 
+TEST(OpTimer, DecodeAttentionStreamsTheCacheAtItsOwnEfficiency) {
+  // One sequence's decode step over a long cache: the memory time per
+  // context token follows efficiency.attention, and the memory figure
+  // where the chip gives none.
+  workload::Op op;
+  op.kind = workload::OpKind::kAttention;
+  op.format = core::NumberFormat::kFP8;
+  op.m = 8;
+  op.per_context_token = {core::Ops::from_base(2.0 * 8 * 128 * 2), {}, core::Bytes::from_base(2.0 * 128), {}};
+  auto cache_seconds = [&](const hw::ChipSpec& c) {
+    auto timer = OpTimer::create(c, core::NumberFormat::kFP8, Tier::kTile).value();
+    return timer.time(op).value()[Bound::kMemory].per_token;
+  };
+  hw::ChipSpec measured = chip("h100-sxm");
+  ASSERT_TRUE(measured.efficiency.attention.has_value());
+  hw::ChipSpec unmeasured = measured;
+  unmeasured.efficiency.attention.reset();
+  const double ratio = cache_seconds(measured) / cache_seconds(unmeasured);
+  EXPECT_NEAR(ratio, measured.efficiency.memory / *measured.efficiency.attention, 1e-12);
+  EXPECT_GT(ratio, 1.0);
+}
+
 }  // namespace
 }  // namespace tfab::perf

@@ -109,6 +109,9 @@ inline constexpr std::string_view kHoldsMemoryPhy = "memory_phy", kHoldsLinks = 
 struct Efficiency {
   double tensor = 1.0;  // large dense GEMM throughput / peak
   double memory = 1.0;  // streaming bandwidth / peak
+  // Decode attention's KV-cache stream / peak: paged-attention kernels read
+  // short rows per sequence and fall below streaming copies.
+  std::optional<double> attention;
   core::Time op_overhead;   // launch and synchronisation per operator
   double link = 1.0;        // large all-reduce bus bandwidth / scale-up bandwidth per direction
   core::Time link_latency;  // per step of a ring collective (small-message all-reduce)
@@ -121,6 +124,7 @@ struct Efficiency {
   std::map<core::NumberFormat, PerFormat> by_format;
 
   [[nodiscard]] double tensor_for(core::NumberFormat f) const;
+  [[nodiscard]] double attention_or_memory() const { return attention.value_or(memory); }
   [[nodiscard]] core::Time op_overhead_for(core::NumberFormat f) const;
 };
 
