@@ -1026,7 +1026,8 @@ core::Result<CompiledGemm> compile_gemm(const config::Catalog& catalog, const Ge
     for (core::Diagnostic& d : failed) {  // name the flag the user typed
       if (d.key_path == "stages") d.key_path = "--stages";
       if (d.key_path == "split_k") d.key_path = "--split-k";
-      if (d.key_path == "tile_m" || d.key_path == "tile_n") d.key_path = "--tile";
+      if (d.key_path == "tile_m") d.key_path = "--tile-m";
+      if (d.key_path == "tile_n") d.key_path = "--tile-n";
     }
     return failed;
   }

@@ -213,6 +213,12 @@ const SramLevel* ChipSpec::per_core_sram() const {
   return best;
 }
 
+std::span<const SramLevel> ChipSpec::shared_sram() const {
+  const SramLevel* per_core = per_core_sram();
+  if (per_core == nullptr) return {};
+  return std::span<const SramLevel>(sram).subspan(static_cast<size_t>(per_core - sram.data()) + 1);
+}
+
 core::Bandwidth ChipSpec::chip_to_chip() const { return scale_up ? scale_up->bandwidth() : core::Bandwidth{}; }
 
 DerivedFigures derive(const ChipSpec& chip) {

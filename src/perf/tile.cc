@@ -64,11 +64,8 @@ core::Result<TileMachine> tile_machine(const hw::ChipSpec& chip, core::NumberFor
     m.workers = staging != nullptr ? staging->instances : t.units.value_or(1);
     if (staging != nullptr) m.worker_memory = staging->capacity;
   }
-  bool outward = false;
-  for (const auto& level : chip.sram) {
-    outward = outward || &level == staging;
-    if (outward) m.reuse_memory += level.total();
-  }
+  if (staging != nullptr) m.reuse_memory = staging->total();
+  for (const auto& level : chip.shared_sram()) m.reuse_memory += level.total();
   m.memory = chip.memory.bandwidth() * chip.efficiency.memory;
   m.latency = chip.memory.latency.value_or(core::Time{});
   m.worker_rate = *peak / real(m.workers);

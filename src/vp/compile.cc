@@ -42,7 +42,7 @@ static_assert(kSumStored < kSemaphores);
 // tile `accumulators` tiles later starts at least 1 + (accumulators - 1) x
 // (fewest slices a tile has) slices later, which must reach `stages`.
 int accumulators_for(int stages, int64_t fewest_slices) {
-  const int64_t more = (stages - 1 + fewest_slices - 1) / fewest_slices;
+  const int64_t more = ceil_div(stages - 1, fewest_slices);
   return static_cast<int>(std::min<int64_t>(stages, 1 + std::max<int64_t>(1, more)));
 }
 
@@ -149,7 +149,7 @@ std::string sum_parts(const GemmKernel& g, const GemmPlan& plan, int64_t core, d
 std::string gemm_text(const GemmKernel& g, const Machine& machine, GemmPlan& plan) {
   const int64_t m = g.a.rows, n = g.b.rows, k = g.a.cols;
   const int64_t tm = plan.tile_m, tn = plan.tile_n, tk = plan.tile_k, split = plan.split_k;
-  const int64_t tiles_n = (n + tn - 1) / tn, slices = (k + tk - 1) / tk;
+  const int64_t tiles_n = ceil_div(n, tn), slices = ceil_div(k, tk);
   const int stages = static_cast<int>(plan.stages);
   const int accumulators = accumulators_for(stages, slices / split);
   const Layout sram = layout(g, tm, tn, tk, stages, accumulators);
@@ -197,7 +197,7 @@ std::string gemm_text(const GemmKernel& g, const Machine& machine, GemmPlan& pla
               std::tuple{g.b.type, "b", g.b.scales + j0 * b_scale_row, sram.b_scales[buf], b_scale_row, cols}}) {
           if (!is_mx(t)) continue;
           text += fmt::format("    dma dst=sram:{:#x} src=hbm:{:#x} rows={} row_bytes={} src_stride={} queue={} signal=s{}\n",
-                              dst, at + k0 / kMxBlock, count, (width + kMxBlock - 1) / kMxBlock, row, queue,
+                              dst, at + k0 / kMxBlock, count, ceil_div(width, kMxBlock), row, queue,
                               loaded);
           scales += fmt::format(" {}_scales=sram:{:#x}", side, dst);
           ++loads;
@@ -252,7 +252,7 @@ core::Result<Program> compile_gemm(const GemmKernel& g, const Machine& machine, 
   // are left out, but for the one with fewest.
   constexpr int64_t kTilesPerCore = 16;
   auto fits = [&](int64_t tm, int64_t tn, int64_t tk, int stages, int64_t split) {
-    const int accumulators = accumulators_for(stages, (k + tk - 1) / tk / split);
+    const int accumulators = accumulators_for(stages, ceil_div(k, tk) / split);
     return static_cast<double>(layout(g, tm, tn, tk, stages, accumulators).end) <= machine.sram.base();
   };
   std::vector<GemmPlan> candidates;
@@ -268,7 +268,7 @@ core::Result<Program> compile_gemm(const GemmKernel& g, const Machine& machine, 
   for (const int64_t t_m : choice.tile_m != 0 ? std::vector<int64_t>{choice.tile_m} : sizes) {
     for (const int64_t t_n : choice.tile_n != 0 ? std::vector<int64_t>{choice.tile_n} : sizes) {
       const int64_t tm = std::min(m, t_m), tn = std::min(n, t_n);
-      const int64_t tiles = (m + tm - 1) / tm * ((n + tn - 1) / tn);
+      const int64_t tiles = ceil_div(m, tm) * ceil_div(n, tn);
       for (int stages = 2; stages <= kMostStages; ++stages) {
         if (choice.stages != 0 && stages != choice.stages) continue;
         int64_t longest = 0;
@@ -282,7 +282,7 @@ core::Result<Program> compile_gemm(const GemmKernel& g, const Machine& machine, 
         const int64_t half = (longest / 2 + 31) / 32 * 32;
         for (const int64_t tk : {longest, half}) {
           if (tk == half && (half >= longest || half < 64)) break;
-          const int64_t slices = (k + tk - 1) / tk;
+          const int64_t slices = ceil_div(k, tk);
           for (int64_t split = 1; split == 1 || (tiles * split <= machine.cores && split <= slices); split *= 2) {
             if (split > 1 && split * m * row_bytes(g.accumulator, n) > g.workspace_bytes) break;
             if (!fits(tm, tn, tk, stages, split)) break;
@@ -298,7 +298,7 @@ core::Result<Program> compile_gemm(const GemmKernel& g, const Machine& machine, 
           fmt::format("no tiling of this GEMM on {} fits the choice (tiles {}x{}, {} stages, split-K {}; 0: any): a "
                       "split needs as many idle cores and K slices, and larger tiles and more stages more SRAM",
                       machine.chip, choice.tile_m, choice.tile_n, choice.stages, choice.split_k),
-          choice.split_k != 0 ? "split_k" : choice.stages != 0 ? "stages" : "tile_m");
+          choice.split_k != 0 ? "split_k" : choice.stages != 0 ? "stages" : choice.tile_m != 0 ? "tile_m" : "tile_n");
     }
     return core::bad_input(fmt::format("{}'s {:.0f} bytes of SRAM per core cannot hold the smallest GEMM tiles",
                                        machine.chip, machine.sram.base()),

@@ -84,17 +84,14 @@ core::Result<Timing> timing_for(const hw::ChipSpec& chip) {
   if (per_core != nullptr && per_core->bandwidth) {
     t.sram_bytes_per_cycle = per_core->bandwidth->base() / real(per_core->instances) / hz;
   }
-  // The levels listed after the cores' own are shared: the cache. Its
-  // bandwidth is limited only where every level gives one.
-  bool outward = false, limited = true;
+  // The levels the cores share are the cache. Its bandwidth is limited
+  // only where every level gives one.
+  bool limited = true;
   double cache_bandwidth = 0;
-  for (const hw::SramLevel& level : chip.sram) {
-    if (outward) {
-      t.cache_bytes += static_cast<int64_t>(level.total().base());
-      limited = limited && level.bandwidth.has_value();
-      if (level.bandwidth) cache_bandwidth += level.bandwidth->base();
-    }
-    outward = outward || &level == per_core;
+  for (const hw::SramLevel& level : chip.shared_sram()) {
+    t.cache_bytes += static_cast<int64_t>(level.total().base());
+    limited = limited && level.bandwidth.has_value();
+    if (level.bandwidth) cache_bandwidth += level.bandwidth->base();
   }
   if (t.cache_bytes > 0) {
     if (limited) {

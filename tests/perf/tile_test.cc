@@ -138,7 +138,7 @@ TEST(OpTimer, DecodeAttentionStreamsTheCacheAtItsOwnEfficiency) {
     auto timer = OpTimer::create(c, core::NumberFormat::kFP8, Tier::kTile).value();
     return timer.time(op).value()[Bound::kMemory].per_token;
   };
-  hw::ChipSpec measured = chip("h100-sxm");
+  const hw::ChipSpec measured = chip("h100-sxm");
   ASSERT_TRUE(measured.efficiency.attention.has_value());
   hw::ChipSpec unmeasured = measured;
   unmeasured.efficiency.attention.reset();

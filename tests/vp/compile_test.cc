@@ -180,7 +180,7 @@ TEST(CompileGemm, RefusesAChoiceNoTilingMeets) {
                                   GemmChoice{0, 0, 0, -1}, GemmChoice{-1, 0, 0, 0}, GemmChoice{4096, 4096, 0, 0}}) {
     auto compiled = compile_on_seed(2048, 2048, 64, choice);
     ASSERT_FALSE(compiled.ok()) << choice.tile_m << " " << choice.stages << " " << choice.split_k;
-    const std::string flag = choice.split_k != 0 ? "--split-k" : choice.stages != 0 ? "--stages" : "--tile";
+    const std::string flag = choice.split_k != 0 ? "--split-k" : choice.stages != 0 ? "--stages" : "--tile-m";
     EXPECT_EQ(compiled.errors().front().key_path, flag);
   }
 }

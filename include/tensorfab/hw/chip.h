@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -178,6 +179,8 @@ struct ChipSpec {
   // The per-core SRAM that stages the tensor units' operands: the level with
   // the most instances (ties: the larger, then the outer one); none without SRAM.
   [[nodiscard]] const SramLevel* per_core_sram() const;
+  // The levels listed after that one (an L2, an Infinity Cache): shared by the cores.
+  [[nodiscard]] std::span<const SramLevel> shared_sram() const;
   [[nodiscard]] core::Bandwidth chip_to_chip() const;  // scale-up bandwidth, or zero
 };
 
