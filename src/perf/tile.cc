@@ -126,9 +126,15 @@ GemmMapping map_gemm(const TileMachine& machine, const mapping::GemmShape& shape
       const int64_t rows = machine.systolic() ? std::max(c.tm, machine.array_rows) : c.tm;
       const int64_t cols = machine.systolic() ? round_up(c.tn, machine.array_cols) : c.tn;
       const double tile_ops = 2 * real(rows) * real(cols) * real(k_share);
-      // An array's fill and drain through its depth: the next tile's rows
-      // follow the last one's through the array, so a worker pays it once.
-      const double fill = machine.systolic() ? real(machine.array_rows + machine.array_cols) / machine.clock.base() : 0;
+      // An array's fill and drain, as the systolic simulator's wavefront
+      // runs: the first weights (one PE row a cycle, already in a block's
+      // time when fewer rows stream than it has), then the last row's way
+      // through the depth and across the width. The next tile's rows follow
+      // the last one's through the array, so a worker pays it once.
+      const double fill =
+          machine.systolic()
+              ? real(std::min(c.tm, machine.array_rows) + machine.array_rows + machine.array_cols - 1) / machine.clock.base()
+              : 0;
       g.compute = core::Time::from_base(real(g.waves) * tile_ops / rate + fill);
       // What is left when the last bytes land: the last K slab's work.
       g.epilogue = core::Time::from_base(2 * real(rows) * real(cols) * real(c.tk) / rate + fill);
@@ -144,7 +150,8 @@ GemmMapping map_gemm(const TileMachine& machine, const mapping::GemmShape& shape
       traffic *= real(groups);
       g.traffic = core::Bytes::from_base(traffic);
       g.memory = core::Time::from_base(traffic / bw);
-      const double first_slabs = real(std::min(g.tiles, machine.workers)) * real(c.tk) * (real(c.tm) * ea + real(c.tn) * eb);
+      const double first_slabs = real(std::min(g.tiles, machine.workers)) * real(std::min(c.tk, K)) *
+                                 (real(c.tm) * ea + real(std::min(c.tn, N)) * eb);
       g.prologue = core::Time::from_base(first_slabs / bw);
       g.latency = machine.latency * (split > 1 ? 4 : 2);
       const double preference = g.tiles < best.tiles ? 1 + kFewerTilesPreference : 1.0;

@@ -29,6 +29,11 @@ constexpr int kLoaded = 0;                // s0 + b: all slices of buffer b have
 constexpr int kFree = kMostStages;        // s8 + b: buffer b may be overwritten
 constexpr int kTileDone = 2 * kMostStages;  // a tile's last matmul has finished
 constexpr int kCast = kTileDone + 1;      // a tile has been converted to C's type
+// A core's loads all go through one queue, in the order its matmuls need
+// them. HBM serves transfers in the order they start, so each core's next
+// slice comes one round of the cores' loads after its last; split over two
+// queues, two slices would land together at the end of a double round.
+constexpr int kLoadQueue = 0;
 constexpr int kStoreQueue = 2;
 // With split-K, summing the parts after the barrier.
 constexpr int kPartsLoaded = kCast + 1;   // a block's parts have arrived
@@ -98,10 +103,10 @@ core::Diagnostics check_gemm(const GemmKernel& g) {
 // With split-K, after the barrier: every core sums part of C from the parts
 // in the workspace. C is cut into blocks of rows x columns (columns in
 // multiples of 64, so that a block starts on a byte in any type), about one
-// a core, dealt in turn. A block's parts load together on queue 0, their
-// latencies overlapped, then fold in halves: parts [0, h) += the last h of
-// the `count` left, h = count / 2, so log2(split) vadds for a power of two.
-// Then the sum is converted and stored.
+// a core, dealt in turn. A block's parts load together on the load queue,
+// their latencies overlapped, then fold in halves: parts [0, h) += the last
+// h of the `count` left, h = count / 2, so log2(split) vadds for a power of
+// two. Then the sum is converted and stored.
 std::string sum_parts(const GemmKernel& g, const GemmPlan& plan, int64_t core, double sram_bytes) {
   const int64_t m = g.a.rows, n = g.b.rows, split = plan.split_k, cores = plan.cores;
   const int64_t acc = row_bytes(g.accumulator, 1);
@@ -123,9 +128,9 @@ std::string sum_parts(const GemmKernel& g, const GemmPlan& plan, int64_t core, d
     const int64_t rows = std::min(height, m - i0), cols = std::min(width, n - j0), part = rows * cols * acc;
     const int64_t out = ceil_div(split * part, 64) * 64;
     for (int64_t p = 0; p < split; ++p) {
-      text += fmt::format("    dma dst=sram:{:#x} src=hbm:{:#x} rows={} row_bytes={} src_stride={} queue=0{} signal=s{}\n",
+      text += fmt::format("    dma dst=sram:{:#x} src=hbm:{:#x} rows={} row_bytes={} src_stride={} queue={}{} signal=s{}\n",
                           p * part, g.workspace + p * part_bytes + i0 * part_row + j0 * acc, rows, cols * acc,
-                          part_row, !first && p == 0 ? fmt::format(" wait=s{}", kSumStored) : "", kPartsLoaded);
+                          part_row, kLoadQueue, !first && p == 0 ? fmt::format(" wait=s{}", kSumStored) : "", kPartsLoaded);
     }
     const std::string sum = tensor(0, g.accumulator);
     for (int64_t count = split; count > 1;) {
@@ -178,7 +183,7 @@ std::string gemm_text(const GemmKernel& g, const Machine& machine, GemmPlan& pla
       const int acc = static_cast<int>(item_count % accumulators);
       const int64_t first = part * slices / split, end = (part + 1) * slices / split;
       for (int64_t s = first; s < end; ++s, ++slice_count) {
-        const int buf = static_cast<int>(slice_count % stages), queue = buf % 2;
+        const int buf = static_cast<int>(slice_count % stages);
         const int loaded = kLoaded + buf, free = kFree + buf;
         const int64_t k0 = s * tk, width = std::min(tk, k - k0);
         // A buffer is free once its last matmul has run (or, for a tile's
@@ -186,10 +191,10 @@ std::string gemm_text(const GemmKernel& g, const Machine& machine, GemmPlan& pla
         const std::string wait = slice_count >= stages ? fmt::format(" wait=s{}", free) : "";
         text += fmt::format("    dma dst=sram:{:#x} src=hbm:{:#x} rows={} row_bytes={} src_stride={} queue={}{} signal=s{}\n",
                             sram.a[buf], g.a.address + i0 * a_row + row_bytes(g.a.type, k0), rows,
-                            row_bytes(g.a.type, width), a_row, queue, wait, loaded);
+                            row_bytes(g.a.type, width), a_row, kLoadQueue, wait, loaded);
         text += fmt::format("    dma dst=sram:{:#x} src=hbm:{:#x} rows={} row_bytes={} src_stride={} queue={} signal=s{}\n",
                             sram.b[buf], g.b.address + j0 * b_row + row_bytes(g.b.type, k0), cols,
-                            row_bytes(g.b.type, width), b_row, queue, loaded);
+                            row_bytes(g.b.type, width), b_row, kLoadQueue, loaded);
         int loads = 2;
         std::string scales;
         for (const auto& [t, side, at, dst, row, count] :
@@ -197,7 +202,7 @@ std::string gemm_text(const GemmKernel& g, const Machine& machine, GemmPlan& pla
               std::tuple{g.b.type, "b", g.b.scales + j0 * b_scale_row, sram.b_scales[buf], b_scale_row, cols}}) {
           if (!is_mx(t)) continue;
           text += fmt::format("    dma dst=sram:{:#x} src=hbm:{:#x} rows={} row_bytes={} src_stride={} queue={} signal=s{}\n",
-                              dst, at + k0 / kMxBlock, count, ceil_div(width, kMxBlock), row, queue,
+                              dst, at + k0 / kMxBlock, count, ceil_div(width, kMxBlock), row, kLoadQueue,
                               loaded);
           scales += fmt::format(" {}_scales=sram:{:#x}", side, dst);
           ++loads;

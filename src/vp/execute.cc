@@ -597,7 +597,9 @@ class Executor {
     const int64_t channels = timing_.hbm_channels;
     const int64_t chunks = std::min(channels, static_cast<int64_t>(std::ceil(bytes / real(timing_.interleave))));
     const int64_t first = (address / timing_.interleave) % channels;
-    const double share = static_cast<double>(cycles(bytes / real(chunks) / timing_.channel_bytes_per_cycle));
+    // Kept fractional: the channels carry one transfer's bytes straight
+    // after another's, so only the engine's end is a whole cycle.
+    const double share = std::min(bytes / real(chunks) / timing_.channel_bytes_per_cycle, kLongestInstruction);
     // The channels from `first` on, wrapping round: two contiguous runs.
     // Every channel touched gets the same share, so the last to finish is
     // the one that was free last (two loops, so the update vectorises).

@@ -139,9 +139,9 @@ core::Result<api::CompiledGemm> compile_on_seed(int64_t m, int64_t n, int64_t k,
 }
 
 // Over the tile model's agreement grid (50 shapes, skinny decode GEMMs
-// among them), the compiled GEMMs' timed runs on the seed design take
-// within 10% of the tile tier's time on average, and none is off by more
-// than 16% (docs/isa.md, "Against the tile tier"). The tier is taken
+// among them), every compiled GEMM's timed run on the seed design takes
+// within 10% of the tile tier's time (issue 10), and within 5% on average
+// (docs/isa.md, "Against the tile tier"). The tier is taken
 // without its calibration to efficiency.tensor: the prototype's arrays run
 // at peak.
 TEST(CompileGemm, TheAgreementGridAgreesWithTheTileTier) {
@@ -158,10 +158,10 @@ TEST(CompileGemm, TheAgreementGridAgreesWithTheTileTier) {
     const auto two = core::Bytes::from_base(2);
     const double tier_s = perf::map_gemm(tier, s, {two, two, two}).time().base();
     const double vp_s = static_cast<double>(compiled->plan.cycles) / t.timing.clock.base();
-    EXPECT_NEAR(vp_s / tier_s, 1.0, 0.16) << s.m << "x" << s.n << "x" << s.k;
+    EXPECT_NEAR(vp_s / tier_s, 1.0, 0.10) << s.m << "x" << s.n << "x" << s.k;
     sum += std::abs(vp_s / tier_s - 1);
   }
-  EXPECT_LE(sum / static_cast<double>(grid.size()), 0.10);
+  EXPECT_LE(sum / static_cast<double>(grid.size()), 0.05);
 }
 
 // A decode GEMM streams its weights: more slices in flight hide the HBM
