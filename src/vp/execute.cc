@@ -133,6 +133,9 @@ struct CoreState {
   std::array<Lane, kLanes> lanes;
   std::array<int64_t, kSemaphores> semaphores{};
   CoreStats stats;
+  // The bytes each operand spans, for instructions whose addresses take a
+  // register (checked each time they issue); empty for the others.
+  std::vector<Extents> register_extents;
 
   [[nodiscard]] bool drained() const {
     return std::all_of(lanes.begin(), lanes.end(),
@@ -157,7 +160,9 @@ struct Event {
   [[nodiscard]] int32_t core() const { return static_cast<int32_t>(order >> 8 & 0xFFFFFFFF); }
   [[nodiscard]] int lane() const { return static_cast<int>(order & 0xFF); }
   [[nodiscard]] EventKind kind() const { return static_cast<EventKind>(order >> 40); }
-  bool operator>(const Event& o) const { return time != o.time ? time > o.time : order > o.order; }
+  // Without branches: which of two events comes first is data the branch
+  // predictor cannot learn.
+  bool operator>(const Event& o) const { return (time > o.time) | ((time == o.time) & (order > o.order)); }
 };
 
 // The cores' shared on-chip cache, holding whole HBM reads (address, rows,
@@ -210,6 +215,45 @@ class ReadCache {
   std::unordered_map<Key, std::list<Entry>::iterator, Hash> where_;
 };
 
+// The cycle each HBM channel is next free. A transfer keeps each channel
+// it touches busy for the same share, so the last of them to finish is the
+// one that was free last. That one is found through the latest of each block
+// of kBlock channels, so a long run of channels costs its blocks, not its
+// channels; the update itself vectorises.
+class ChannelTimes {
+ public:
+  explicit ChannelTimes(int64_t channels)
+      : free_(static_cast<size_t>(channels), 0), block_free_(static_cast<size_t>((channels + kBlock - 1) / kBlock), 0) {}
+
+  // Channels [from, to) each carry `share` cycles from `now` on, after what
+  // they already carry; returns when the last of them was free (at least now).
+  double occupy(int64_t from, int64_t to, double now, double share) {
+    double latest = now;
+    if (from >= to) return latest;
+    const bool idle = free_by_ <= now;  // none need be looked at
+    for (int64_t b = from / kBlock; b * kBlock < to; ++b) {
+      const int64_t lo = std::max(from, b * kBlock), hi = std::min({to, (b + 1) * kBlock, size()});
+      double& block = block_free_[static_cast<size_t>(b)];
+      double before = block;  // the latest of this block's channels in [lo, hi)
+      if (!idle && (lo != b * kBlock || hi != std::min((b + 1) * kBlock, size()))) {
+        before = *std::max_element(free_.begin() + lo, free_.begin() + hi);
+      }
+      latest = std::max(latest, before);
+      block = std::max(block, std::max(before, now) + share);
+    }
+    for (auto f = free_.begin() + from; f != free_.begin() + to; ++f) *f = std::max(*f, now) + share;
+    free_by_ = std::max(free_by_, latest + share);
+    return latest;
+  }
+
+ private:
+  static constexpr int64_t kBlock = 16;
+  [[nodiscard]] int64_t size() const { return static_cast<int64_t>(free_.size()); }
+  std::vector<double> free_;
+  std::vector<double> block_free_;  // the latest of each block of kBlock channels
+  double free_by_ = 0;              // the latest of all
+};
+
 // Stops the run at the first error; run() turns it into its result.
 struct Abort {
   core::Diagnostic error;
@@ -220,12 +264,19 @@ class Executor {
   Executor(const Program& program, const Machine& machine, const Timing& timing, Hbm& hbm,
            const RunOptions& options, const std::string& file)
       : machine_(machine), timing_(timing), hbm_(hbm), options_(options), file_(file),
-        sram_(static_cast<size_t>(machine.cores)), channel_free_(static_cast<size_t>(timing.hbm_channels), 0),
+        sram_(static_cast<size_t>(machine.cores)), channels_(timing.hbm_channels),
         cache_(timing.cache_bytes) {
     for (const CoreProgram& p : program.cores) {
       CoreState c;
       c.program = &p;
       c.stats.core = p.core;
+      c.register_extents.resize(p.code.size());
+      for (size_t i = 0; i < p.code.size(); ++i) {
+        const auto& args = p.code[i].args;
+        if (std::any_of(args.begin(), args.end(), [](const Value& v) { return v.address.reg != Address::kNoRegister; })) {
+          c.register_extents[i] = extents(p.code[i]);
+        }
+      }
       cores_.push_back(std::move(c));
     }
   }
@@ -376,7 +427,7 @@ class Executor {
 
   // Register-based addresses, checked as they are issued.
   void check_addresses(int32_t c, const Instruction& ins, const Issued& issued) {
-    const Extents spans = extents(ins);
+    const Extents& spans = cores_[static_cast<size_t>(c)].register_extents[static_cast<size_t>(issued.index)];
     for (const Extent& e : spans.all()) {
       const Address& a = ins.args[e.field].address;
       if (a.reg == Address::kNoRegister) continue;
@@ -601,24 +652,8 @@ class Executor {
     // after another's, so only the engine's end is a whole cycle.
     const double share = std::min(bytes / real(chunks) / timing_.channel_bytes_per_cycle, kLongestInstruction);
     // The channels from `first` on, wrapping round: two contiguous runs.
-    // Every channel touched gets the same share, so the last to finish is
-    // the one that was free last (two loops, so the update vectorises).
-    // When every channel is idle, none need be looked at.
-    double latest = real(now);
-    const bool idle = channels_free_by_ <= real(now);
-    auto occupy = [&](int64_t from, int64_t to) {
-      double* const begin = channel_free_.data() + from;
-      double* const end = channel_free_.data() + to;
-      if (idle) {
-        std::fill(begin, end, real(now) + share);
-        return;
-      }
-      for (const double* f = begin; f != end; ++f) latest = std::max(latest, *f);
-      for (double* f = begin; f != end; ++f) *f = std::max(*f, real(now)) + share;
-    };
-    occupy(first, std::min(channels, first + chunks));
-    occupy(0, std::max<int64_t>(0, first + chunks - channels));
-    channels_free_by_ = std::max(channels_free_by_, latest + share);
+    const double latest = std::max(channels_.occupy(first, std::min(channels, first + chunks), real(now), share),
+                                   channels_.occupy(0, std::max<int64_t>(0, first + chunks - channels), real(now), share));
     const auto done = static_cast<int64_t>(std::ceil(latest + share));
     if (cached) cache_.insert(key, a[2].i * a[3].i, done + timing_.hbm_latency);
     return {done - now, timing_.hbm_latency};
@@ -846,8 +881,7 @@ class Executor {
   const std::string& file_;
   std::vector<CoreState> cores_;
   std::vector<std::vector<uint8_t>> sram_;  // by core number, allocated when first touched
-  std::vector<double> channel_free_;        // cycle each HBM channel is next free
-  double channels_free_by_ = 0;             // the latest of those
+  ChannelTimes channels_;
   ReadCache cache_;
   double cache_free_ = 0;  // cycle the shared cache's bandwidth is next free
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
