@@ -1109,8 +1109,26 @@ struct LlamaSetup {
   std::vector<vp::LlamaFormats> formats;
 };
 
+// `vp compile llama` and `numerics` take the model's sizes, the tokens and
+// the formats as flags: errors name the flag the user typed (llama.kv_heads
+// is --kv-heads). The keys no flag sets keep their names.
+core::Diagnostics name_llama_flags(core::Diagnostics errors) {
+  for (core::Diagnostic& d : errors) {
+    std::string& key = d.key_path;
+    if (key.starts_with("formats.")) {
+      key = "--formats";
+    } else if (key.starts_with("llama.") && key != "llama.rope_theta" && key != "llama.norm_eps") {
+      key = "--" + key.substr(std::string_view("llama.").size());
+      std::replace(key.begin(), key.end(), '_', '-');
+    }
+  }
+  return errors;
+}
+
 core::Result<LlamaSetup> llama_setup(const config::Catalog& catalog, const LlamaRequest& request) {
   core::Diagnostics errors = vp::check(request.model);
+  core::append_new(errors, vp::check_tokens(request.prompt, request.generate));
+  errors = name_llama_flags(std::move(errors));
   LlamaSetup setup;
   for (const std::string& pair : request.formats.empty() ? kStandardFormats : request.formats) {
     const size_t slash = pair.find('/');
@@ -1126,6 +1144,7 @@ core::Result<LlamaSetup> llama_setup(const config::Catalog& catalog, const Llama
       continue;
     }
     setup.formats.push_back({*weights, *acts});
+    core::append_new(errors, name_llama_flags(vp::check(setup.formats.back())));
   }
   auto chip = hw::load_chip(catalog, request.chip);
   if (!chip) core::append_new(errors, chip.errors());
@@ -1144,7 +1163,10 @@ core::Result<LlamaSetup> llama_setup(const config::Catalog& catalog, const Llama
 core::Result<vp::CompiledLlama> compile_llama(const config::Catalog& catalog, const LlamaRequest& request) {
   auto setup = llama_setup(catalog, request);
   if (!setup) return setup.errors();
-  return vp::compile_llama(request.model, setup->formats.front(), setup->machine, request.prompt, request.generate);
+  auto compiled = vp::compile_llama(request.model, setup->formats.front(), setup->machine, request.prompt,
+                                    request.generate);
+  if (!compiled) return name_llama_flags(compiled.errors());
+  return compiled;
 }
 
 core::Result<NumericsOutcome> numerics(const config::Catalog& catalog, const LlamaRequest& request) {
@@ -1158,7 +1180,7 @@ core::Result<NumericsOutcome> numerics(const config::Catalog& catalog, const Lla
   for (const vp::LlamaFormats& f : setup->formats) {
     auto compiled = vp::compile_llama(request.model, f, setup->machine, request.prompt, request.generate);
     if (!compiled) {
-      core::append_new(errors, compiled.errors());
+      core::append_new(errors, name_llama_flags(compiled.errors()));
       continue;
     }
     programs.push_back(std::move(*compiled));

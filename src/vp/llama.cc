@@ -716,24 +716,35 @@ class LlamaCompiler {
 
 }  // namespace
 
+core::Diagnostics check(const LlamaFormats& formats) {
+  core::Diagnostics errors;
+  const DataType act = formats.activations;
+  if (!is_float(act) || storage_bits(act) < 8) {
+    errors.push_back(core::bad_input(
+        fmt::format("activations must be fp32, fp16, bf16, fp8-e4m3 or fp8-e5m2, not {}", name(act)),
+        "formats.activations"));
+  }
+  if (is_int(formats.weights)) {
+    errors.push_back(core::bad_input(
+        fmt::format("weights must be a float or MX type, not {}", name(formats.weights)), "formats.weights"));
+  }
+  return errors;
+}
+
+core::Diagnostics check_tokens(int64_t prompt, int64_t generate) {
+  constexpr int64_t kLongest = 4096;
+  if (prompt >= 1 && generate >= 1 && prompt + generate <= kLongest) return {};
+  return {core::bad_input(fmt::format("expected a prompt and at least one generated token, {} at most together; got "
+                                      "{} and {}",
+                                      kLongest, prompt, generate),
+                          generate < 1 ? "llama.generate" : "llama.prompt")};
+}
+
 core::Result<CompiledLlama> compile_llama(const LlamaConfig& config, const LlamaFormats& formats,
                                           const Machine& machine, int64_t prompt, int64_t generate) {
   core::Diagnostics errors = check(config);
-  auto bad = [&](std::string message, std::string key) { errors.push_back(core::bad_input(std::move(message), key)); };
-  const DataType act = formats.activations;
-  if (!is_float(act) || storage_bits(act) < 8) {
-    bad(fmt::format("activations must be fp32, fp16, bf16, fp8-e4m3 or fp8-e5m2, not {}", name(act)),
-        "formats.activations");
-  }
-  if (is_int(formats.weights)) {
-    bad(fmt::format("weights must be a float or MX type, not {}", name(formats.weights)), "formats.weights");
-  }
-  constexpr int64_t kLongest = 4096;
-  if (prompt < 1 || generate < 1 || prompt + generate > kLongest) {
-    bad(fmt::format("expected a prompt and at least one generated token, {} at most together; got {} and {}",
-                    kLongest, prompt, generate),
-        "llama.tokens");
-  }
+  core::append_new(errors, check(formats));
+  core::append_new(errors, check_tokens(prompt, generate));
   if (!errors.empty()) return errors;
   return LlamaCompiler(config, formats, machine, prompt, generate).compile();
 }

@@ -31,6 +31,8 @@ struct LlamaConfig {
   double norm_eps = 1e-5;
 };
 [[nodiscard]] core::Diagnostics check(const LlamaConfig& config);
+// A prompt and at least one generated token, 4096 at most together.
+[[nodiscard]] core::Diagnostics check_tokens(int64_t prompt, int64_t generate);
 
 // Weights in double, row-major; linear layers are out x in, as PyTorch
 // stores them.
@@ -70,6 +72,8 @@ struct LlamaFormats {
   DataType weights = DataType::kBf16;
   DataType activations = DataType::kBf16;
 };
+// Weights in a float or MX type; activations in a float type of 8 bits or more.
+[[nodiscard]] core::Diagnostics check(const LlamaFormats& formats);
 
 // Where the compiled program expects its inputs and leaves its outputs.
 struct LlamaLayout {
