@@ -265,6 +265,7 @@ class Executor {
            const RunOptions& options, const std::string& file)
       : machine_(machine), timing_(timing), hbm_(hbm), options_(options), file_(file),
         sram_(static_cast<size_t>(machine.cores)), channels_(timing.hbm_channels),
+        sram_port_free_(static_cast<size_t>(machine.cores), 0),
         cache_(timing.cache_bytes) {
     for (const CoreProgram& p : program.cores) {
       CoreState c;
@@ -478,7 +479,7 @@ class Executor {
       }
       compute(c, ins, head);
     }
-    const Duration d = duration(ins, head, now);
+    const Duration d = duration(c, ins, head, now);
     const int64_t end = now + std::max<int64_t>(1, d.busy);
     l.busy = true;
     l.free_at = end;
@@ -578,10 +579,10 @@ class Executor {
     int64_t busy = 0, latency = 0;
   };
 
-  Duration duration(const Instruction& ins, const Issued& issued, int64_t now) {
+  Duration duration(int32_t c, const Instruction& ins, const Issued& issued, int64_t now) {
     const auto& a = ins.args;
     switch (spec(ins.op).engine) {
-      case Engine::kDma: return dma_cycles(ins, issued, now);
+      case Engine::kDma: return dma_cycles(c, ins, issued, now);
       case Engine::kTensor: {
         const int64_t m = a[3].i, n = a[4].i, k = a[5].i;
         result_.macs += m * n * k;
@@ -617,16 +618,14 @@ class Executor {
 
   // HBM is interleaved across channels; a transfer keeps the channels it
   // touches busy for their share of it, and its last byte lands a latency
-  // later. SRAM-to-SRAM copies take the SRAM port.
-  Duration dma_cycles(const Instruction& ins, const Issued& issued, int64_t now) {
+  // later. SRAM-to-SRAM copies take the SRAM port of both cores.
+  Duration dma_cycles(int32_t c, const Instruction& ins, const Issued& issued, int64_t now) {
     const auto& a = ins.args;
     const double bytes = real(a[2].i) * real(a[3].i);
     const bool from_hbm = a[1].address.space == Space::kHbm, to_hbm = a[0].address.space == Space::kHbm;
     if (from_hbm) result_.hbm_read += a[2].i * a[3].i;
     if (to_hbm) result_.hbm_written += a[2].i * a[3].i;
-    if (!from_hbm && !to_hbm) {
-      return {timing_.sram_bytes_per_cycle > 0 ? cycles(bytes / timing_.sram_bytes_per_cycle) : 1, 0};
-    }
+    if (!from_hbm && !to_hbm) return {sram_copy_cycles(c, a[0].address, a[1].address, bytes, now), 0};
     const size_t side = from_hbm ? 1 : 0;
     const int64_t address = a[side].address.offset + issued.base[side];
     const bool cached = from_hbm && !to_hbm && timing_.cache_bytes > 0;
@@ -657,6 +656,18 @@ class Executor {
     const auto done = static_cast<int64_t>(std::ceil(latest + share));
     if (cached) cache_.insert(key, a[2].i * a[3].i, done + timing_.hbm_latency);
     return {done - now, timing_.hbm_latency};
+  }
+
+  // A copy between scratchpads holds the source's and the destination's
+  // SRAM ports (one port when both are the same core) from when both are
+  // free, for its bytes at the port's rate.
+  int64_t sram_copy_cycles(int32_t c, const Address& dst, const Address& src, double bytes, int64_t now) {
+    const int own = cores_[static_cast<size_t>(c)].program->core;
+    double& to = sram_port_free_[static_cast<size_t>(dst.core == Address::kOwnCore ? own : dst.core)];
+    double& from = sram_port_free_[static_cast<size_t>(src.core == Address::kOwnCore ? own : src.core)];
+    const double start = std::max({real(now), to, from});
+    to = from = start + std::min(bytes / timing_.sram_bytes_per_cycle, kLongestInstruction);
+    return static_cast<int64_t>(std::ceil(to)) - now;
   }
 
   void note(std::string text) {
@@ -882,6 +893,7 @@ class Executor {
   std::vector<CoreState> cores_;
   std::vector<std::vector<uint8_t>> sram_;  // by core number, allocated when first touched
   ChannelTimes channels_;
+  std::vector<double> sram_port_free_;      // cycle each core's SRAM port is next free, for copies between scratchpads
   ReadCache cache_;
   double cache_free_ = 0;  // cycle the shared cache's bandwidth is next free
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;

@@ -83,6 +83,13 @@ core::Result<Timing> timing_for(const hw::ChipSpec& chip) {
   const hw::SramLevel* per_core = chip.per_core_sram();
   if (per_core != nullptr && per_core->bandwidth) {
     t.sram_bytes_per_cycle = per_core->bandwidth->base() / real(per_core->instances) / hz;
+  } else {
+    // A scratchpad feeds its vector engine at least an FP32 operand a lane
+    // each cycle: the least its port can be.
+    t.sram_bytes_per_cycle = 4 * t.vector_per_cycle;
+    t.notes.push_back(fmt::format("the chip file gives no bandwidth for its per-core SRAM: copies between scratchpads "
+                                  "move {:.0f} bytes a cycle, an FP32 word for each vector lane",
+                                  t.sram_bytes_per_cycle));
   }
   // The levels the cores share are the cache. Its bandwidth is limited
   // only where every level gives one.

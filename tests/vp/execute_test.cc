@@ -149,6 +149,27 @@ TEST(Execute, DmaIsBoundByHbmBandwidth) {
               2 * static_cast<double>(one->cycles - t.hbm_latency), 3);
 }
 
+// Copies between scratchpads take both cores' SRAM ports: one copy takes
+// its bytes at the port's rate, two into the same core take twice that,
+// and two between different pairs of cores run side by side.
+TEST(Execute, CopiesBetweenScratchpadsShareTheSramPorts) {
+  const Timing& t = seed().timing;
+  ASSERT_GT(t.sram_bytes_per_cycle, 0);
+  const std::string copy = "dma dst=core3.sram:0x0 src=sram:0x0 rows=64 row_bytes=4096\n";
+  const std::string elsewhere = "dma dst=core4.sram:0x0 src=sram:0x0 rows=64 row_bytes=4096\n";
+  RunOptions options;
+  options.compute = false;
+  Hbm hbm;
+  auto one = run(assembled(".core 0\n" + copy), seed().machine, t, hbm, options);
+  auto same_destination = run(assembled(".core 0\n" + copy + ".core 1\n" + copy), seed().machine, t, hbm, options);
+  auto apart = run(assembled(".core 0\n" + copy + ".core 1\n" + elsewhere), seed().machine, t, hbm, options);
+  ASSERT_TRUE(one.ok() && same_destination.ok() && apart.ok());
+  const double cycles = 64 * 4096 / t.sram_bytes_per_cycle;
+  EXPECT_NEAR(static_cast<double>(one->cycles), cycles, 2);
+  EXPECT_NEAR(static_cast<double>(same_destination->cycles), 2 * cycles, 2);
+  EXPECT_EQ(apart->cycles, one->cycles);
+}
+
 // The shared cache keeps what HBM reads brought in: cores reading the same
 // rows one after another take HBM's time once, and the later ones wait
 // only for the first one's bytes to arrive.

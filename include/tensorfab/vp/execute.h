@@ -47,7 +47,7 @@ struct Timing {
   int64_t interleave = 256;
   double channel_bytes_per_cycle = 0;
   int64_t hbm_latency = 0;
-  double sram_bytes_per_cycle = 0;  // a core's SRAM port, for core-to-core DMA; 0: not limited
+  double sram_bytes_per_cycle = 0;  // a core's SRAM port, for copies between scratchpads
   // The on-chip memory the cores share (an L2), which keeps what HBM
   // reads brought in: its capacity, and its bandwidth to all cores (0: not
   // limited).
