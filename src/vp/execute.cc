@@ -59,6 +59,11 @@ constexpr size_t kQueueDepth = 64;
 constexpr double kLongestInstruction = 0x1p32;
 constexpr int64_t kMostInstructions = int64_t{1} << 30;
 
+// HBM's access granularity: a pseudo-channel moves 32 bytes a burst in
+// every generation (HBM2: 64 bits x BL4, AMD PG313; HBM3 and HBM4: 32 bits
+// x BL8, JESD238 and JESD270-4).
+constexpr int64_t kBurst = 32;
+
 // The prototype holds each core's scratchpad in host memory.
 constexpr double kLargestSram = 0x1p30;
 
@@ -644,18 +649,33 @@ class Executor {
         return {end - now, std::max<int64_t>(0, *ready - end)};
       }
     }
+    const double moved = burst_bytes(address, a[2].i, a[3].i, to_hbm ? a[4].i : a[5].i);
     const int64_t channels = timing_.hbm_channels;
-    const int64_t chunks = std::min(channels, static_cast<int64_t>(std::ceil(bytes / real(timing_.interleave))));
+    const int64_t chunks = std::min(channels, static_cast<int64_t>(std::ceil(moved / real(timing_.interleave))));
     const int64_t first = (address / timing_.interleave) % channels;
     // Kept fractional: the channels carry one transfer's bytes straight
     // after another's, so only the engine's end is a whole cycle.
-    const double share = std::min(bytes / real(chunks) / timing_.channel_bytes_per_cycle, kLongestInstruction);
+    const double share = std::min(moved / real(chunks) / timing_.channel_bytes_per_cycle, kLongestInstruction);
     // The channels from `first` on, wrapping round: two contiguous runs.
     const double latest = std::max(channels_.occupy(first, std::min(channels, first + chunks), real(now), share),
                                    channels_.occupy(0, std::max<int64_t>(0, first + chunks - channels), real(now), share));
     const auto done = static_cast<int64_t>(std::ceil(latest + share));
     if (cached) cache_.insert(key, a[2].i * a[3].i, done + timing_.hbm_latency);
     return {done - now, timing_.hbm_latency};
+  }
+
+  // The bytes the HBM channels move for `rows` rows of `width` bytes,
+  // `stride` apart (0: packed), from `address`: whole bursts of kBurst.
+  // Contiguous rows are one run; strided rows each take the bursts they
+  // touch, one more than their bytes need when they start off a burst.
+  // Which channels the rows fall on is taken as if the bytes were
+  // contiguous: controllers hash addresses over the channels so that
+  // strides spread, as contiguous bytes do.
+  static double burst_bytes(int64_t address, int64_t rows, int64_t width, int64_t stride) {
+    auto bursts = [](int64_t offset, int64_t bytes) { return real((offset % kBurst + bytes + kBurst - 1) / kBurst); };
+    if (rows == 1 || stride == 0 || stride == width) return kBurst * bursts(address, rows * width);
+    const bool aligned = address % kBurst == 0 && stride % kBurst == 0;
+    return kBurst * real(rows) * (aligned ? bursts(0, width) : bursts(kBurst - 1, width));
   }
 
   // A copy between scratchpads holds the source's and the destination's

@@ -149,6 +149,25 @@ TEST(Execute, DmaIsBoundByHbmBandwidth) {
               2 * static_cast<double>(one->cycles - t.hbm_latency), 3);
 }
 
+// HBM moves whole 32-byte bursts: 65536 rows of 2 bytes, 4 KiB apart (a
+// column), move 32 bytes a row; packed, the same 128 KiB move as they are.
+TEST(Execute, StridedRowsMoveWholeBursts) {
+  const Timing& t = seed().timing;
+  RunOptions options;
+  options.compute = false;
+  Hbm hbm;
+  auto column = run(assembled(".core 0\ndma dst=sram:0x0 src=hbm:0x0 rows=65536 row_bytes=2 src_stride=4096\n"),
+                    seed().machine, t, hbm, options);
+  auto packed = run(assembled(".core 0\ndma dst=sram:0x0 src=hbm:0x0 rows=65536 row_bytes=2\n"), seed().machine, t, hbm,
+                    options);
+  ASSERT_TRUE(column.ok() && packed.ok());
+  const double bandwidth = t.channel_bytes_per_cycle * static_cast<double>(t.hbm_channels);
+  const auto latency = static_cast<double>(t.hbm_latency);
+  EXPECT_NEAR(static_cast<double>(column->cycles) - latency, 65536 * 32 / bandwidth, 2);
+  EXPECT_NEAR(static_cast<double>(packed->cycles) - latency, 65536 * 2 / bandwidth, 2);
+  EXPECT_EQ(column->hbm_read, packed->hbm_read);  // the bytes asked for, not the bursts
+}
+
 // Copies between scratchpads take both cores' SRAM ports: one copy takes
 // its bytes at the port's rate, two into the same core take twice that,
 // and two between different pairs of cores run side by side.
