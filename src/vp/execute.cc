@@ -657,8 +657,9 @@ class Executor {
     // after another's, so only the engine's end is a whole cycle.
     const double share = std::min(moved / real(chunks) / timing_.channel_bytes_per_cycle, kLongestInstruction);
     // The channels from `first` on, wrapping round: two contiguous runs.
-    const double latest = std::max(channels_.occupy(first, std::min(channels, first + chunks), real(now), share),
-                                   channels_.occupy(0, std::max<int64_t>(0, first + chunks - channels), real(now), share));
+    const double up_to_the_end = channels_.occupy(first, std::min(channels, first + chunks), real(now), share);
+    const double wrapped = channels_.occupy(0, std::max<int64_t>(0, first + chunks - channels), real(now), share);
+    const double latest = std::max(up_to_the_end, wrapped);
     const auto done = static_cast<int64_t>(std::ceil(latest + share));
     if (cached) cache_.insert(key, a[2].i * a[3].i, done + timing_.hbm_latency);
     return {done - now, timing_.hbm_latency};
