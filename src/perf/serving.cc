@@ -168,7 +168,7 @@ MemoryUse memory_use(const hw::ChipSpec& chip, const workload::ModelSpec& model,
   m.kv_cache = need.kv_cache;
   m.activations = need.activations;
   m.fits = m.total() <= m.capacity;
-  const core::Bytes room = m.capacity - m.weights;
+  const core::Bytes room = m.capacity - m.weights - need.batch_independent;
   m.max_batch = room > core::Bytes{} ? static_cast<int64_t>(std::floor(room / need.per_sequence)) : 0;
   return m;
 }

@@ -494,8 +494,18 @@ ServingMemory serving_memory(const ModelSpec& model, const ServeScenario& s) {
   ServingMemory m;
   m.weights = weight_bytes(model, s.formats) / tp;
   m.kv_cache = kv_per_sequence * real(s.batch);
-  m.activations = activations_per_sequence * real(s.batch);
-  m.per_sequence = kv_per_sequence + activations_per_sequence;
+  if (s.batching == Batching::kContinuous) {
+    // A step prefills the prompts of the sequences that finished in it,
+    // batch / output on average: at most one more than that, a bound that
+    // stays linear in the batch.
+    const core::Bytes per_prompt = activations_per_sequence / real(s.output_length);
+    m.batch_independent = activations_per_sequence;
+    m.activations = m.batch_independent + per_prompt * real(s.batch);
+    m.per_sequence = kv_per_sequence + per_prompt;
+  } else {
+    m.activations = activations_per_sequence * real(s.batch);
+    m.per_sequence = kv_per_sequence + activations_per_sequence;
+  }
   return m;
 }
 

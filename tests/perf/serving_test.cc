@@ -80,6 +80,24 @@ TEST(Serving, LargestBatchFitsAndOneMoreDoesNot) {
   EXPECT_EQ(memory_use(h100, m, scenario(1, 2048, 512, core::NumberFormat::kBF16)).max_batch, 0);
 }
 
+TEST(Serving, ContinuousBatchingHoldsOneStepsPrefillActivations) {
+  const auto h100 = chip("h100-sxm");
+  const auto m = model("llama-3.1-70b");
+  auto statics = scenario(64, 2048, 512, core::NumberFormat::kFP8);
+  auto continuous = statics;
+  continuous.batching = workload::Batching::kContinuous;
+  const MemoryUse a = memory_use(h100, m, statics), b = memory_use(h100, m, continuous);
+  // The whole batch's prompts against one step's: 64 / 512 of them, and one more.
+  const double one_prompt = a.activations.base() / 64;
+  EXPECT_NEAR(b.activations.base(), one_prompt * (1 + 64.0 / 512), 1.0);
+  EXPECT_EQ(b.kv_cache, a.kv_cache);
+  EXPECT_GT(b.max_batch, a.max_batch);
+  continuous.batch = b.max_batch;
+  EXPECT_TRUE(memory_use(h100, m, continuous).fits);
+  continuous.batch = b.max_batch + 1;
+  EXPECT_FALSE(memory_use(h100, m, continuous).fits);
+}
+
 TEST(Serving, MoreBandwidthNeverSlower) {
   const auto m = model("llama-3.1-8b");
   const auto s = scenario(8, 1024, 256, core::NumberFormat::kBF16);
