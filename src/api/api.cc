@@ -451,15 +451,17 @@ core::Result<ServingPower> serving_power(const PhysicalReport& parts, const cost
   if (!rates) return rates.errors();
   // One pass of the serving work: a continuous-batching step (no prefill
   // ops), or a static batch's prefill and all its decode steps, each at the
-  // mean context.
-  const auto steps =
-      static_cast<double>(s.scenario.batching == workload::Batching::kStatic ? s.scenario.output_length : 1);
+  // mean context. The chip idles through the host's time for each.
+  const bool statics = s.scenario.batching == workload::Batching::kStatic;
+  const auto steps = static_cast<double>(statics ? s.scenario.output_length : 1);
   auto decode = cost::energy_of(s.decode_ops, *rates);
   if (!decode) return decode.errors();
   auto prefill = cost::energy_of(s.prefill_ops, *rates);
   if (!prefill) return prefill.errors();
-  const cost::EnergyUse energy = *prefill + *decode * steps;
-  const core::Time time = cost::total_time(s.prefill_ops) + cost::total_time(s.decode_ops) * steps;
+  const core::Time host = s.scenario.host_time() * (steps + (statics ? 1 : 0));
+  cost::EnergyUse energy = *prefill + *decode * steps;
+  energy.idle += rates->idle * host;
+  const core::Time time = cost::total_time(s.prefill_ops) + cost::total_time(s.decode_ops) * steps + host;
   const core::Time compute = cost::compute_bound_time(s.prefill_ops) + cost::compute_bound_time(s.decode_ops) * steps;
   return ServingPower{*rates, cost::workload_power(energy, time, compute, *rates)};
 }

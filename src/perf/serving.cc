@@ -66,11 +66,12 @@ core::Result<core::Time> steps_time(OpTimer& timer, const workload::Graph& graph
 core::Result<Timing> timing(OpTimer& timer, const workload::ModelSpec& model, const workload::ServeScenario& s) {
   const int64_t first = s.prompt_length + 1, last = s.prompt_length + s.output_length;
   const double outputs = real(s.output_length), batch = real(s.batch);
+  const core::Time host = s.host_time();  // every forward pass waits for it
   Timing t;
   if (s.batching == Batching::kContinuous) {
     auto all_steps = steps_time(timer, workload::continuous_step_graph(model, s), first, last);
     if (!all_steps) return all_steps.errors();
-    t.tpot = *all_steps / outputs;
+    t.tpot = *all_steps / outputs + host;
     t.ttft = t.tpot * 1.5;
     t.decode = t.tpot * outputs;
     t.tokens_per_s = batch / t.tpot.base();
@@ -79,7 +80,7 @@ core::Result<Timing> timing(OpTimer& timer, const workload::ModelSpec& model, co
       const double prompts = poisson_quantile(batch / outputs, *s.latency.percentile / 100);
       auto tail = steps_time(timer, workload::continuous_step_graph(model, s, prompts), first, last);
       if (!tail) return tail.errors();
-      t.tail_tpot = std::max(t.tpot, *tail / outputs);
+      t.tail_tpot = std::max(t.tpot, *tail / outputs + host);
       t.tail_ttft = t.tail_tpot * 1.5;
     }
   } else {
@@ -87,8 +88,8 @@ core::Result<Timing> timing(OpTimer& timer, const workload::ModelSpec& model, co
     if (!prefill) return prefill.errors();
     auto decode = steps_time(timer, workload::decode_graph(model, s), first, last);
     if (!decode) return decode.errors();
-    t.ttft = *prefill;
-    t.decode = *decode;
+    t.ttft = *prefill + host;
+    t.decode = *decode + host * outputs;
     t.tpot = t.decode / outputs;
     t.tokens_per_s = batch * outputs / (t.ttft + t.decode).base();
     t.tail_tpot = t.tpot, t.tail_ttft = t.ttft;

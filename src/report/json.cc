@@ -157,7 +157,9 @@ ordered_json to_json(const workload::ServeScenario& s) {
           {"formats",
            {{"weights", core::name(s.formats.weights)},
             {"activations", core::name(s.formats.activations)},
-            {"kv_cache", core::name(s.formats.kv_cache)}}}};
+            {"kv_cache", core::name(s.formats.kv_cache)}}},
+          {"host_time_per_step", quantity(s.host_time_per_step)},
+          {"host_time_per_sequence", quantity(s.host_time_per_sequence)}};
 }
 
 ordered_json to_json(const perf::ServingResult& r, bool with_ops) {

@@ -58,6 +58,7 @@ std::string describe(const workload::ServeScenario& s, std::string_view model_id
   if (s.latency.time_per_output_token) text += " · TPOT <= " + core::format(*s.latency.time_per_output_token);
   if (s.latency.time_to_first_token) text += " · TTFT <= " + core::format(*s.latency.time_to_first_token);
   if (s.latency.percentile) text += fmt::format(" at p{:g}", *s.latency.percentile);
+  if (s.host_time() > core::Time{}) text += " · host " + core::format(s.host_time()) + " a step";
   return text;
 }
 

@@ -40,6 +40,16 @@ core::Result<ServeScenario> read_scenario(const config::Node& doc, const std::st
   s.tensor_parallel = serve.optional<int64_t>("tensor_parallel", "chips sharing one copy of the model",
                                               config::Limits::between(1, 1024))
                           .value_or(1);
+  s.host_time_per_step = serve.optional<core::Time>("host_time_per_step",
+                                                    "the serving engine's host time per forward pass, not "
+                                                    "overlapped with the chips",
+                                                    config::Limits::between(0, 3600))
+                             .value_or(core::Time{});
+  s.host_time_per_sequence = serve.optional<core::Time>("host_time_per_sequence",
+                                                        "the serving engine's host time per sequence in a forward "
+                                                        "pass, not overlapped with the chips",
+                                                        config::Limits::between(0, 1))
+                                 .value_or(core::Time{});
   config::MapReader latency = serve.child("latency", "latency bounds (continuous batching)", /*is_required=*/false);
   s.latency.time_per_output_token = latency.optional<core::Time>("time_per_output_token", "mean time per output token");
   s.latency.time_to_first_token = latency.optional<core::Time>("time_to_first_token", "mean time to the first token");

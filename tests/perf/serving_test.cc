@@ -130,6 +130,47 @@ TEST(Serving, EvaluationCostDoesNotGrowWithOutputLength) {
   EXPECT_GT(long_run->time_per_output_token, short_run->time_per_output_token);
 }
 
+TEST(Serving, HostTimeDelaysEveryForwardPass) {
+  const auto h100 = chip("h100-sxm");
+  const auto m = model("llama-3.1-8b");
+  // 1 ms a pass and 0.125 ms for each of its 8 sequences.
+  const core::Time host = core::Time::from_base(2e-3);
+  for (auto batching : {workload::Batching::kStatic, workload::Batching::kContinuous}) {
+    auto s = scenario(8, 1024, 256, core::NumberFormat::kBF16);
+    s.batching = batching;
+    auto with = s;
+    with.host_time_per_step = core::Time::from_base(1e-3);
+    with.host_time_per_sequence = core::Time::from_base(0.125e-3);
+    auto a = evaluate_serving(h100, m, s), b = evaluate_serving(h100, m, with);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_NEAR(b->time_per_output_token.base(), a->time_per_output_token.base() + host.base(), 1e-12);
+    const double ttft = batching == workload::Batching::kStatic ? 1.0 : 1.5;  // a prefill pass; 1.5 steps
+    EXPECT_NEAR(b->time_to_first_token.base(), a->time_to_first_token.base() + ttft * host.base(), 1e-12);
+    EXPECT_LT(b->output_tokens_per_s, a->output_tokens_per_s);
+  }
+}
+
+TEST(Serving, HostTimeIsReadWithItsUnit) {
+  auto read = [](const std::string& host) {
+    auto doc = config::parse_document("serve:\n  batch: 4\n  prompt_length: 10\n  output_length: 10\n  "
+                                      "host_time_per_step: " +
+                                          host + "\n  host_time_per_sequence: \"50 us\"\n",
+                                      "s.yaml");
+    EXPECT_TRUE(doc.ok());
+    return workload::read_scenario(*doc, "s");
+  };
+  auto ok = read("\"4 ms\"");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_DOUBLE_EQ(ok->host_time_per_step.base(), 4e-3);
+  EXPECT_DOUBLE_EQ(ok->host_time().base(), 4e-3 + 4 * 50e-6);
+  for (const std::string bad : {"4", "\"-1 ms\"", "\"4 GB\""}) {
+    auto s = read(bad);
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_NE(s.errors().front().str().find("s.yaml:5:23: serve.host_time_per_step"), std::string::npos)
+        << s.errors().front().str();
+  }
+}
+
 }  // namespace
 }  // namespace tfab::perf
 

@@ -56,6 +56,13 @@ struct ServeScenario {
   int64_t tensor_parallel = 1;  // chips serving one copy of the model (Megatron-style tensor parallelism)
   LatencyBound latency;       // continuous batching only
   Formats formats;
+  // The serving engine's host work for each forward pass (scheduling,
+  // preparing inputs, sampling, processing outputs) that the chips wait
+  // for: a property of the software, not the chip; none by default. Part of
+  // it grows with the sequences in the pass (docs/workloads.md).
+  core::Time host_time_per_step;
+  core::Time host_time_per_sequence;
+  [[nodiscard]] core::Time host_time() const { return host_time_per_step + host_time_per_sequence * static_cast<double>(batch); }
 };
 
 [[nodiscard]] core::Result<ServeScenario> read_scenario(const config::Node& doc, const std::string& name);
