@@ -40,16 +40,13 @@ core::Result<ServeScenario> read_scenario(const config::Node& doc, const std::st
   s.tensor_parallel = serve.optional<int64_t>("tensor_parallel", "chips sharing one copy of the model",
                                               config::Limits::between(1, 1024))
                           .value_or(1);
-  s.host_time_per_step = serve.optional<core::Time>("host_time_per_step",
-                                                    "the serving engine's host time per forward pass, not "
-                                                    "overlapped with the chips",
-                                                    config::Limits::between(0, 3600))
-                             .value_or(core::Time{});
-  s.host_time_per_sequence = serve.optional<core::Time>("host_time_per_sequence",
-                                                        "the serving engine's host time per sequence in a forward "
-                                                        "pass, not overlapped with the chips",
-                                                        config::Limits::between(0, 1))
-                                 .value_or(core::Time{});
+  auto host_time = [&](std::string_view key, std::string_view what, double most) {
+    return serve.optional<core::Time>(key, what, config::Limits::between(0, most)).value_or(core::Time{});
+  };
+  s.host_time_per_step =
+      host_time("host_time_per_step", "the serving engine's host time per forward pass", 3600);
+  s.host_time_per_sequence =
+      host_time("host_time_per_sequence", "the serving engine's host time per sequence in a forward pass", 1);
   config::MapReader latency = serve.child("latency", "latency bounds (continuous batching)", /*is_required=*/false);
   s.latency.time_per_output_token = latency.optional<core::Time>("time_per_output_token", "mean time per output token");
   s.latency.time_to_first_token = latency.optional<core::Time>("time_to_first_token", "mean time to the first token");

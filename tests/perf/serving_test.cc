@@ -152,10 +152,10 @@ TEST(Serving, HostTimeDelaysEveryForwardPass) {
 
 TEST(Serving, HostTimeIsReadWithItsUnit) {
   auto read = [](const std::string& host) {
-    auto doc = config::parse_document("serve:\n  batch: 4\n  prompt_length: 10\n  output_length: 10\n  "
-                                      "host_time_per_step: " +
-                                          host + "\n  host_time_per_sequence: \"50 us\"\n",
-                                      "s.yaml");
+    const std::string text =
+        "serve:\n  batch: 4\n  prompt_length: 10\n  output_length: 10\n  host_time_per_step: " + host +
+        "\n  host_time_per_sequence: \"50 us\"\n";
+    auto doc = config::parse_document(text, "s.yaml");
     EXPECT_TRUE(doc.ok());
     return workload::read_scenario(*doc, "s");
   };

@@ -147,15 +147,16 @@ struct Graph {
 // weights, the KV cache of the whole batch at full context (prompt +
 // output), and the largest live activation set of a prefill layer, for the
 // prompts prefilled together: the whole batch's with static batching, one
-// step's with continuous batching (batch / output of them, rounded up). With
+// step's with continuous batching (batch / output of them, and one more). With
 // tensor parallelism, each chip holds 1/tp of the weights and of the cache's
 // heads (KV heads replicate when there are fewer than chips).
 struct ServingMemory {
   core::Bytes weights;
   core::Bytes kv_cache;
   core::Bytes activations;
-  core::Bytes per_sequence;       // cache and activations of one more sequence
-  core::Bytes batch_independent;  // activations held at any batch (continuous: one more prompt, the rounding up)
+  core::Bytes per_sequence;  // cache and activations of one more sequence
+  // Activations held at any batch (continuous batching: the one more prompt).
+  core::Bytes batch_independent;
 
   [[nodiscard]] core::Bytes total() const { return weights + kv_cache + activations; }
 };

@@ -59,10 +59,12 @@ struct ServeScenario {
   // The serving engine's host work for each forward pass (scheduling,
   // preparing inputs, sampling, processing outputs) that the chips wait
   // for: a property of the software, not the chip; none by default. Part of
-  // it grows with the sequences in the pass (docs/workloads.md).
+  // it grows with the sequences in the pass (docs/performance-model.md).
   core::Time host_time_per_step;
   core::Time host_time_per_sequence;
-  [[nodiscard]] core::Time host_time() const { return host_time_per_step + host_time_per_sequence * static_cast<double>(batch); }
+  [[nodiscard]] core::Time host_time() const {
+    return host_time_per_step + host_time_per_sequence * static_cast<double>(batch);
+  }
 };
 
 [[nodiscard]] core::Result<ServeScenario> read_scenario(const config::Node& doc, const std::string& name);
