@@ -43,6 +43,14 @@ core::Result<RunResult> run_on_seed(const Program& program, Hbm& hbm, const RunO
 
 std::string first_error(const core::Result<RunResult>& r) { return r.ok() ? "" : r.errors().front().str(); }
 
+// Times a program on the seed design without computing its values.
+core::Result<RunResult> timed(std::string_view text) {
+  RunOptions options;
+  options.compute = false;
+  Hbm hbm;
+  return run_on_seed(assembled(text), hbm, options);
+}
+
 // Random values of `type`, stored as the machine stores them.
 std::vector<uint8_t> random_tensor(DataType type, int64_t rows, int64_t cols, uint32_t seed_value,
                                    std::vector<double>* values = nullptr) {
@@ -99,11 +107,8 @@ TEST(Execute, GemmTileIsBitExact) {
 // overlap.
 TEST(Execute, MatmulTakesTheSystolicCount) {
   const std::string matmul = "matmul dst=sram:0x0:fp32 a=sram:0x10000:bf16 b=sram:0x20000:bf16 m=64 n=256 k=256\n";
-  RunOptions options;
-  options.compute = false;
-  Hbm hbm;
-  auto one = run_on_seed(assembled(matmul), hbm, options);
-  auto two = run_on_seed(assembled(matmul + matmul), hbm, options);
+  auto one = timed(matmul);
+  auto two = timed(matmul + matmul);
   ASSERT_TRUE(one.ok() && two.ok()) << first_error(one) << first_error(two);
   const int64_t rows = 128, cols = 128, blocks = 2 * 2;
   const int64_t lone = rows + (blocks - 1) * std::max<int64_t>(64, rows) + 64 + rows + cols - 1;
@@ -119,10 +124,7 @@ TEST(Execute, DmaQueuePaysTheLatencyOnce) {
   ASSERT_GT(t.hbm_latency, 0);
   std::string chain;
   for (int i = 0; i < 8; ++i) chain += fmt::format("dma dst=sram:{:#x} src=hbm:{:#x} rows=16 row_bytes=4096\n", i * 0x10000, i * 0x10000);
-  RunOptions options;
-  options.compute = false;
-  Hbm hbm;
-  auto result = run(assembled(".core 0\n" + chain), seed().machine, t, hbm, options);
+  auto result = timed(".core 0\n" + chain);
   ASSERT_TRUE(result.ok()) << first_error(result);
   const double transfer = 8 * 16 * 4096 / (t.channel_bytes_per_cycle * static_cast<double>(t.hbm_channels));
   EXPECT_NEAR(static_cast<double>(result->cycles), transfer + static_cast<double>(t.hbm_latency), 8 + 2);
@@ -134,12 +136,9 @@ TEST(Execute, DmaQueuePaysTheLatencyOnce) {
 TEST(Execute, DmaIsBoundByHbmBandwidth) {
   const Timing& t = seed().timing;
   const std::string load = "dma dst=sram:0x0 src=hbm:0x0 rows=256 row_bytes=4096\n";
-  RunOptions options;
-  options.compute = false;
-  Hbm hbm;
-  auto one = run(assembled(".core 0\n" + load), seed().machine, t, hbm, options);
+  auto one = timed(".core 0\n" + load);
   const std::string elsewhere = "dma dst=sram:0x0 src=hbm:0x100000 rows=256 row_bytes=4096\n";  // not shared in the cache
-  auto two = run(assembled(".core 0\n" + load + ".core 1\n" + elsewhere), seed().machine, t, hbm, options);
+  auto two = timed(".core 0\n" + load + ".core 1\n" + elsewhere);
   ASSERT_TRUE(one.ok() && two.ok());
   const double bytes = 256 * 4096;
   const double expected = bytes / (t.channel_bytes_per_cycle * static_cast<double>(t.hbm_channels)) +
@@ -153,13 +152,8 @@ TEST(Execute, DmaIsBoundByHbmBandwidth) {
 // column), move 32 bytes a row; packed, the same 128 KiB move as they are.
 TEST(Execute, StridedRowsMoveWholeBursts) {
   const Timing& t = seed().timing;
-  RunOptions options;
-  options.compute = false;
-  Hbm hbm;
-  auto column = run(assembled(".core 0\ndma dst=sram:0x0 src=hbm:0x0 rows=65536 row_bytes=2 src_stride=4096\n"),
-                    seed().machine, t, hbm, options);
-  auto packed = run(assembled(".core 0\ndma dst=sram:0x0 src=hbm:0x0 rows=65536 row_bytes=2\n"), seed().machine, t, hbm,
-                    options);
+  auto column = timed(".core 0\ndma dst=sram:0x0 src=hbm:0x0 rows=65536 row_bytes=2 src_stride=4096\n");
+  auto packed = timed(".core 0\ndma dst=sram:0x0 src=hbm:0x0 rows=65536 row_bytes=2\n");
   ASSERT_TRUE(column.ok() && packed.ok());
   const double bandwidth = t.channel_bytes_per_cycle * static_cast<double>(t.hbm_channels);
   const auto latency = static_cast<double>(t.hbm_latency);
@@ -176,12 +170,9 @@ TEST(Execute, CopiesBetweenScratchpadsShareTheSramPorts) {
   ASSERT_GT(t.sram_bytes_per_cycle, 0);
   const std::string copy = "dma dst=core3.sram:0x0 src=sram:0x0 rows=64 row_bytes=4096\n";
   const std::string elsewhere = "dma dst=core4.sram:0x0 src=sram:0x0 rows=64 row_bytes=4096\n";
-  RunOptions options;
-  options.compute = false;
-  Hbm hbm;
-  auto one = run(assembled(".core 0\n" + copy), seed().machine, t, hbm, options);
-  auto same_destination = run(assembled(".core 0\n" + copy + ".core 1\n" + copy), seed().machine, t, hbm, options);
-  auto apart = run(assembled(".core 0\n" + copy + ".core 1\n" + elsewhere), seed().machine, t, hbm, options);
+  auto one = timed(".core 0\n" + copy);
+  auto same_destination = timed(".core 0\n" + copy + ".core 1\n" + copy);
+  auto apart = timed(".core 0\n" + copy + ".core 1\n" + elsewhere);
   ASSERT_TRUE(one.ok() && same_destination.ok() && apart.ok());
   const double cycles = 64 * 4096 / t.sram_bytes_per_cycle;
   EXPECT_NEAR(static_cast<double>(one->cycles), cycles, 2);
@@ -197,12 +188,9 @@ TEST(Execute, SharedCacheServesRepeatedReads) {
   ASSERT_GT(t.cache_bytes, 256 * 4096);
   const std::string load = "dma dst=sram:0x0 src=hbm:0x0 rows=256 row_bytes=4096\n";
   const std::string other = "dma dst=sram:0x0 src=hbm:0x100000 rows=256 row_bytes=4096\n";
-  RunOptions options;
-  options.compute = false;
-  Hbm hbm;
-  auto one = run(assembled(".core 0\n" + load), seed().machine, t, hbm, options);
-  auto shared = run(assembled(".core 0\n" + load + ".core 1\n" + load + ".core 2\n" + load), seed().machine, t, hbm, options);
-  auto distinct = run(assembled(".core 0\n" + load + ".core 1\n" + other), seed().machine, t, hbm, options);
+  auto one = timed(".core 0\n" + load);
+  auto shared = timed(".core 0\n" + load + ".core 1\n" + load + ".core 2\n" + load);
+  auto distinct = timed(".core 0\n" + load + ".core 1\n" + other);
   ASSERT_TRUE(one.ok() && shared.ok() && distinct.ok());
   EXPECT_EQ(shared->cycles, one->cycles);
   EXPECT_EQ(shared->hbm_read, 3 * 256 * 4096);  // bytes the cores asked for, wherever they came from
