@@ -23,11 +23,11 @@ namespace {
 
 // Splits `--set` overrides by their first key: chip, model or scenario.
 struct Routed {
-  config::Overrides chip, model, scenario, node;
+  config::Overrides chip, model, scenario, node, system;
 };
 
 core::Result<Routed> route(const config::Overrides& overrides) {
-  static const std::array<std::string, 4> kTargets{"chip", "model", "scenario", "node"};
+  static const std::array<std::string, 5> kTargets{"chip", "model", "scenario", "node", "system"};
   Routed out;
   core::Diagnostics errors;
   for (const auto& o : overrides) {
@@ -49,8 +49,10 @@ core::Result<Routed> route(const config::Overrides& overrides) {
       out.scenario.emplace_back(rest, o.origin);
     } else if (target == "node") {
       out.node.emplace_back(rest, o.origin);
+    } else if (target == "system") {
+      out.system.emplace_back(rest, o.origin);
     } else {
-      auto d = bad(fmt::format("'{}' must start with chip., model., scenario. or node.", text));
+      auto d = bad(fmt::format("'{}' must start with chip., model., scenario., node. or system.", text));
       if (auto near = core::closest_match(target, kTargets)) d.notes.push_back(fmt::format("did you mean '{}.'?", *near));
       errors.push_back(std::move(d));
       continue;
@@ -745,6 +747,110 @@ std::optional<bool> ModelReport::fits() const {
   auto need = memory_needed();
   if (!need || !chip) return std::nullopt;
   return *need <= chip->memory.capacity();
+}
+
+core::Result<TrainResult> train(const config::Catalog& catalog, const TrainRequest& request) {
+  auto routed = route(request.overrides);
+  if (!routed) return routed.errors();
+  core::Diagnostics errors;
+  auto chip = hw::load_chip(catalog, request.chip, routed->chip);
+  auto model = workload::load_model(catalog, request.model, routed->model);
+  auto scenario = workload::load_train_scenario(catalog, request.scenario, under("train", routed->scenario));
+  if (!chip) core::append_new(errors, from_request(chip.errors(), "chip"));
+  if (!model) core::append_new(errors, from_request(model.errors(), "model"));
+  if (!scenario) core::append_new(errors, from_request(scenario.errors(), "scenario"));
+  if (!request.system && !routed->system.empty()) {
+    errors.push_back(core::bad_input("system. overrides need a system file (--system)", "system"));
+  }
+  if (!(request.tokens > 0 && std::isfinite(request.tokens))) {
+    errors.push_back(core::bad_input("the tokens to train must be a positive number", "tokens"));
+  }
+  if (!errors.empty()) return errors;
+
+  TrainResult out{*chip, *model, *scenario, {}, {}, request.tokens};
+  const auto& p = scenario->parallelism;
+  if (request.system) {
+    auto loaded = system::load_system(catalog, *request.system, *chip, routed->system);
+    if (!loaded) return from_request(loaded.errors(), "system");
+    out.system = std::move(loaded).value();
+  } else {
+    out.system = system::single_switch(*chip, p.tensor * p.pipeline * p.data * p.context);
+  }
+  auto step = system::train_step(*chip, *model, *scenario, out.system, request.tier);
+  if (!step) return step.errors();
+  out.step = std::move(step).value();
+  return out;
+}
+
+nlohmann::ordered_json to_json(const TrainResult& r) {
+  using report::quantity;
+  const system::TrainingResult& t = r.step;
+  const system::StepTime& s = t.step;
+  const auto& p = r.scenario.parallelism;
+  nlohmann::ordered_json levels = nlohmann::ordered_json::array();
+  for (const auto& l : r.system.levels) {
+    levels.push_back({{"name", l.name}, {"network", system::name(l.network)}, {"chips", l.chips},
+                      {"bandwidth", quantity(l.bandwidth)}, {"efficiency", l.efficiency},
+                      {"latency", quantity(l.latency)}});
+  }
+  nlohmann::ordered_json collectives = nlohmann::ordered_json::array();
+  for (const auto& c : t.collectives) {
+    collectives.push_back({{"name", c.collective.name},
+                           {"kind", workload::name(c.collective.kind)},
+                           {"group", workload::name(c.collective.group)},
+                           {"group_size", c.collective.group_size},
+                           {"bytes", quantity(c.collective.bytes)},
+                           {"count", c.collective.count},
+                           {"algorithm", system::name(c.each.algorithm)},
+                           {"level", r.system.levels.empty() ? "" : r.system.levels[c.each.level].name},
+                           {"each", quantity(c.each.time)},
+                           {"exposed", quantity(c.exposed)}});
+  }
+  return {{"tool", report::tool_info()},
+          {"chip", {{"id", r.chip.id}, {"name", r.chip.name}, {"fingerprint", r.chip.fingerprint}}},
+          {"model", {{"id", r.model.id}, {"fingerprint", r.model.fingerprint}}},
+          {"scenario",
+           {{"name", r.scenario.name},
+            {"fingerprint", r.scenario.fingerprint},
+            {"global_batch", r.scenario.global_batch},
+            {"micro_batch", r.scenario.micro_batch},
+            {"sequence_length", r.scenario.sequence_length},
+            {"recompute", workload::name(r.scenario.recompute)},
+            {"parallelism",
+             {{"tensor", p.tensor}, {"pipeline", p.pipeline}, {"data", p.data}, {"expert", p.expert},
+              {"context", p.context}, {"virtual_stages", p.virtual_stages},
+              {"sequence_parallel", p.sequence_parallel}, {"zero", p.zero_stage}}}}},
+          {"system", {{"id", r.system.id}, {"name", r.system.name}, {"fingerprint", r.system.fingerprint},
+                      {"levels", levels}}},
+          {"result",
+           {{"chips", t.chips},
+            {"micro_batches", t.micro_batches},
+            {"step_time", quantity(s.total())},
+            {"breakdown",
+             {{"forward", quantity(s.forward)},
+              {"backward", quantity(s.backward)},
+              {"recompute", quantity(s.recompute)},
+              {"optimizer", quantity(s.optimizer)},
+              {"tensor_parallel_comm", quantity(s.tensor_comm)},
+              {"context_parallel_comm", quantity(s.context_comm)},
+              {"expert_parallel_comm", quantity(s.expert_comm)},
+              {"pipeline_comm", quantity(s.pipeline_comm)},
+              {"data_parallel_comm", quantity(s.data_comm)},
+              {"bubble", quantity(s.bubble)}}},
+            {"mfu", t.mfu},
+            {"hfu", t.hfu},
+            {"tokens_per_s", t.tokens_per_s()},
+            {"tokens_per_s_per_chip", t.tokens_per_s() / static_cast<double>(t.chips)},
+            {"tokens_to_train", r.tokens},
+            {"time_to_train", quantity(t.time_to_train(r.tokens))},
+            {"memory_per_chip",
+             {{"weights", quantity(t.memory.weights)},
+              {"gradients", quantity(t.memory.gradients)},
+              {"optimizer", quantity(t.memory.optimizer)},
+              {"activations", quantity(t.memory.activations)},
+              {"total", quantity(t.memory.total())},
+              {"fits", t.fits}}},
+            {"collectives", collectives}}}};
 }
 
 core::Result<ModelReport> show_model(const config::Catalog& catalog, const ModelRequest& request) {

@@ -41,7 +41,9 @@ core::Result<std::vector<std::string>> case_files(const config::Catalog& catalog
 
 struct Case {
   std::string name, chip, model;
-  config::Node serve;  // a scenario document: {serve: ...}
+  config::Node scenario;  // a scenario document: {serve: ...} or {train: ...}
+  bool training = false;
+  std::string system;     // training: the cluster it ran on
   double measured = 0;
 };
 
@@ -70,14 +72,24 @@ core::Result<FileReport> read_file(const std::string& file, std::vector<Case>& c
       one.name = c.required<std::string>("name", "what was measured").value_or("");
       one.chip = c.required<std::string>("chip", "chip id or path").value_or("");
       one.model = c.required<std::string>("model", "model id or path").value_or("");
-      if (const config::Node* serve = c.raw("serve", "the serving scenario, as in a scenario file")) {
-        one.serve = config::Node::map(item.location());
-        one.serve.set("serve", *serve, serve->location());
+      const config::Node* serve = c.raw("serve", "the serving scenario, as in a scenario file");
+      const config::Node* train = c.raw("train", "the training scenario, as in a scenario file");
+      one.scenario = config::Node::map(item.location());
+      if (serve != nullptr && train == nullptr) {
+        one.scenario.set("serve", *serve, serve->location());
+        one.measured =
+            c.required<double>("measured_tokens_per_s_per_chip", "the published output tokens/s per chip").value_or(1);
+      } else if (train != nullptr && serve == nullptr) {
+        one.training = true;
+        one.scenario.set("train", *train, train->location());
+        one.system = c.required<std::string>("system", "the cluster it ran on: system id or path").value_or("");
+        one.measured = c.required<core::Time>("measured_step_time", "the published time of one optimizer step")
+                           .value_or(core::Time::from_base(1))
+                           .base();
       } else {
-        c.required<std::string>("serve", "the serving scenario, as in a scenario file");
+        c.error(item, serve != nullptr ? "train" : "serve",
+                "expected one scenario: serve: (a serving case) or train: (a training case)");
       }
-      one.measured =
-          c.required<double>("measured_tokens_per_s_per_chip", "the published output tokens/s per chip").value_or(1);
       c.required<std::string>("source", "where this measurement is published");
       c.optional<std::string>("note", "what the row's configuration leaves out");
       c.finish();
@@ -88,21 +100,42 @@ core::Result<FileReport> read_file(const std::string& file, std::vector<Case>& c
   return report;
 }
 
+// A training case: one optimizer step on its system, at the published clock.
+core::Result<Row> run_training_case(const config::Catalog& catalog, const std::string& file, const Case& c,
+                                    const hw::ChipSpec& chip, const workload::ModelSpec& model, perf::Tier tier) {
+  auto scenario = workload::read_train_scenario(c.scenario, c.name);
+  if (!scenario) return scenario.errors();
+  auto cluster = system::load_system(catalog, c.system, chip);
+  if (!cluster) return cluster.errors();
+  auto step = system::train_step(chip, model, *scenario, *cluster, tier);
+  if (!step) return step.errors();
+  Row row{file, c.name, chip.id, "step time, s", step->step.total().base(), c.measured, std::nullopt, {}};
+  row.detail = fmt::format("MFU {:.1f}%, bubble {:.0f}%, exposed communication {:.0f}%", 100 * step->mfu,
+                           100 * step->step.bubble.base() / row.predicted,
+                           100 * (step->step.tensor_comm + step->step.pipeline_comm + step->step.data_comm +
+                                  step->step.expert_comm + step->step.context_comm)
+                                     .base() /
+                               row.predicted);
+  return row;
+}
+
 // One case: its chip, model and scenario read, then evaluated.
 core::Result<Row> run_case(const config::Catalog& catalog, const std::string& file, const Case& c, perf::Tier tier,
                            const PowerCap& power_cap) {
   auto chip = hw::load_chip(catalog, c.chip);
   auto model = workload::load_model(catalog, c.model);
-  auto scenario = workload::read_scenario(c.serve, c.name);
   core::Diagnostics errors;
-  for (const core::Diagnostics* e : {chip ? nullptr : &chip.errors(), model ? nullptr : &model.errors(),
-                                     scenario ? nullptr : &scenario.errors()}) {
+  for (const core::Diagnostics* e : {chip ? nullptr : &chip.errors(), model ? nullptr : &model.errors()}) {
     if (e != nullptr) errors.insert(errors.end(), e->begin(), e->end());
   }
   if (!errors.empty()) return errors;
+  if (c.training) return run_training_case(catalog, file, c, *chip, *model, tier);
+  auto scenario = workload::read_scenario(c.scenario, c.name);
+  if (!scenario) return scenario.errors();
   auto serving = perf::evaluate_serving(*chip, *model, *scenario, tier);
   if (!serving) return serving.errors();
-  Row row{file, c.name, chip->id, serving->output_tokens_per_s_per_chip, c.measured, std::nullopt};
+  Row row{file, c.name, chip->id, "tokens/s per chip", serving->output_tokens_per_s_per_chip, c.measured,
+          std::nullopt, {}};
   if (power_cap) {
     if (auto power = power_cap(*chip, *serving)) {
       row.predicted /= power->slowdown;

@@ -85,7 +85,7 @@ class GraphBuilder {
     vector("mlp_norm", stream, stream, norm_ops_, m_.layers);
     if (m_.dense_layers() > 0) dense_mlp(tokens, m_.dense_layers());
     if (m_.moe && m_.moe->layers > 0) moe_mlp(tokens);
-    vector("mlp_residual", 2 * stream, stream, kAddOps, m_.layers);
+    residual("mlp_residual", stream, m_.layers);
     const double head_stream = token_share(last_tokens) * h;
     vector("final_norm", head_stream, head_stream, norm_ops_, 1);
     graph_.ops.back().per_layer = false;
@@ -164,7 +164,7 @@ class GraphBuilder {
     attention(batch, new_tokens, decode);
     gemm("o_proj", rows, m_.hidden, heads * m_.head_dim, layers, m_.output_bias);
     all_reduce("attn_all_reduce", tokens, layers);
-    vector("attn_residual", 2 * stream, stream, kAddOps, layers);
+    residual("attn_residual", stream, layers);
   }
 
   // Query-key pairs of a prompt of n tokens attending to itself: a flash
@@ -174,9 +174,18 @@ class GraphBuilder {
   }
 
   // A dense kernel writes the scores, reads them for the softmax, writes the
-  // probabilities and reads them for PV: four passes over heads x pairs.
+  // probabilities and reads them for PV: four passes over heads x pairs;
+  // dropout reads the probabilities and writes its mask and output.
   Bytes score_traffic(double heads, double pairs) const {
-    return options_.attention == AttentionKernel::kDense ? bytes(4 * heads * pairs * a_) : Bytes{};
+    if (options_.attention != AttentionKernel::kDense) return Bytes{};
+    const double per_score = 4 * a_ + (options_.dropout ? 2 * a_ + 1 : 0);
+    return bytes(per_score * heads * pairs);
+  }
+
+  // A residual add with dropout also writes its 1-byte mask.
+  void residual(std::string name, double stream, int64_t repeat) {
+    vector(std::move(name), 2 * stream, stream, kAddOps, repeat);
+    if (options_.dropout) graph_.ops.back().fixed.bytes += bytes(stream);
   }
 
   // Fused causal attention of `queries` new tokens per sequence. In prefill
@@ -241,7 +250,7 @@ class GraphBuilder {
     }
     gemm("o_proj", rows, m_.hidden, heads * a.v_head_dim, layers);
     all_reduce("attn_all_reduce", tokens, layers);
-    vector("attn_residual", 2 * stream, stream, kAddOps, layers);
+    residual("attn_residual", stream, layers);
   }
 
   // Per query-key pair, with r = kv_lora_rank, p = qk_rope_head_dim, d_n =

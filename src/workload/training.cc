@@ -83,6 +83,8 @@ core::Result<TrainScenario> read_train_scenario(const config::Node& doc, const s
     s.attention = static_cast<AttentionKernel>(std::find(kAttentionNames.begin(), kAttentionNames.end(), *a) - kAttentionNames.begin());
   }
 
+  s.dropout = train.optional<double>("dropout", "dropout probability (Megatron-LM's GPT: 0.1)",
+                                     Limits::between(0, 0.99)).value_or(0);
   config::MapReader formats = train.child("formats", "number formats", /*is_required=*/false);
   s.formats.compute = formats.number_format("compute", "weights and activations in the step", s.formats.compute);
   s.formats.gradients = formats.number_format("gradients", "gradient accumulation and reduction", s.formats.gradients);
@@ -90,6 +92,14 @@ core::Result<TrainScenario> read_train_scenario(const config::Node& doc, const s
   formats.finish();
 
   s.parallelism = read_parallelism(train.child("parallelism", "parallel layout", /*is_required=*/false));
+  config::MapReader overlap = train.child("overlap", "communication hidden under compute", /*is_required=*/false);
+  s.overlap.gradient_reduce =
+      overlap.optional<bool>("gradient_reduce", "DP gradient reduction under the backward pass").value_or(false);
+  s.overlap.weight_gather =
+      overlap.optional<bool>("weight_gather", "ZeRO weight all-gather under the forward pass").value_or(false);
+  s.overlap.tensor_parallel =
+      overlap.optional<bool>("tensor_parallel", "TP collectives under the GEMMs around them").value_or(false);
+  overlap.finish();
   train.finish();
 
   const Parallelism& p = s.parallelism;
@@ -210,6 +220,7 @@ Graph training_graph(const ModelSpec& model, const TrainScenario& s) {
   PassOptions options;
   options.sharding = {p.tensor, p.sequence_parallel, p.expert};
   options.attention = s.attention;
+  options.dropout = s.dropout > 0;
   options.logits_for_every_token = true;
   const Formats formats{s.formats.compute, s.formats.compute, s.formats.compute};
   const Graph forward = forward_graph(model, formats, s.micro_batch, s.sequence_length / p.context,
@@ -239,7 +250,9 @@ Graph training_graph(const ModelSpec& model, const TrainScenario& s) {
 
   // Adam over this chip's parameters (its share under ZeRO): read the
   // gradient, read and write the master weight and both moments, write the
-  // compute-format weights.
+  // compute-format weights. Around it, as Megatron-LM's optimizer step
+  // runs: the gradient norm for clipping reads the gradients once more, and
+  // the gradient buffer is zeroed for the next step.
   const TrainingMemory memory = training_memory(model, s);
   const double params = memory.optimizer.base() / kAdamStateBytes;
   Op adam;
@@ -248,8 +261,8 @@ Graph training_graph(const ModelSpec& model, const TrainScenario& s) {
   adam.phase = Phase::kOptimizer;
   adam.format = s.formats.master_weights;
   adam.fixed.vector_ops = core::Ops::from_base(params * kAdamOpsPerParam);
-  adam.fixed.bytes =
-      core::Bytes::from_base(params * (gradient_bytes + 2 * kAdamStateBytes + core::bytes_per_element(s.formats.compute)));
+  adam.fixed.bytes = core::Bytes::from_base(
+      params * (3 * gradient_bytes + 2 * kAdamStateBytes + core::bytes_per_element(s.formats.compute)));
   step.ops.push_back(adam);
   return step;
 }

@@ -210,6 +210,73 @@ int run_show_model(const config::Catalog& catalog, const api::ModelRequest& requ
   return kOk;
 }
 
+// `tensorfab train`: one optimizer step, where its time goes, and what
+// each kind of collective costs on the system.
+int run_train(const config::Catalog& catalog, const api::TrainRequest& request, const OutputOptions& out) {
+  auto result = api::train(catalog, request);
+  if (!result) return report_errors(result.errors());
+  if (out.format == "json") {
+    print_json(api::to_json(*result));
+    return kOk;
+  }
+  const system::TrainingResult& t = result->step;
+  const system::StepTime& s = t.step;
+  const auto& p = result->scenario.parallelism;
+  const double total = s.total().base();
+  report::Table parts({"part of the step", "time", "share"});
+  auto part = [&](const char* label, core::Time time) {
+    if (time.base() > 0) {
+      parts.add_row({label, core::format(time), fmt::format("{:.1f}%", 100 * time.base() / total)});
+    }
+  };
+  part("forward", s.forward);
+  part("backward", s.backward);
+  part("recompute", s.recompute);
+  part("optimizer", s.optimizer);
+  part("tensor-parallel communication", s.tensor_comm);
+  part("context-parallel communication", s.context_comm);
+  part("expert-parallel communication", s.expert_comm);
+  part("pipeline sends and receives", s.pipeline_comm);
+  part("data-parallel communication", s.data_comm);
+  part("pipeline bubble", s.bubble);
+  parts.add_row({"step", core::format(s.total()), "100%"});
+  report::Table comms({"collective", "group", "bytes", "per step", "algorithm", "level", "each", "exposed"});
+  for (const auto& c : t.collectives) {
+    comms.add_row({c.collective.name, fmt::format("{} x{}", workload::name(c.collective.group), c.collective.group_size),
+                   core::format(c.collective.bytes), fmt::format("{}", c.collective.count),
+                   std::string(system::name(c.each.algorithm)), result->system.levels[c.each.level].name,
+                   core::format(c.each.time), core::format(c.exposed)});
+  }
+  if (out.format == "csv") {
+    std::cout << parts.render_csv() << "\n" << comms.render_csv();
+    return kOk;
+  }
+  std::cout << fmt::format("{} training {} on {} x {} ({})\n", result->scenario.name, result->model.id, t.chips,
+                           result->chip.id, result->system.name)
+            << fmt::format("  layout        TP {} x PP {} x DP {} x CP {}{}{}, EP {}; {} micro-batches of {}\n",
+                           p.tensor, p.pipeline, p.data, p.context,
+                           p.virtual_stages > 1 ? fmt::format(" ({} chunks per stage)", p.virtual_stages) : "",
+                           p.sequence_parallel ? ", SP" : "", p.expert, t.micro_batches,
+                           result->scenario.micro_batch)
+            << fmt::format("  recompute     {}\n", workload::name(result->scenario.recompute))
+            << fmt::format("  step          {}\n", core::format(s.total()))
+            << fmt::format("  MFU / HFU     {:.1f}% / {:.1f}%\n", 100 * t.mfu, 100 * t.hfu)
+            << fmt::format("  tokens/s      {:.4g} ({:.4g} per chip)\n", t.tokens_per_s(),
+                           t.tokens_per_s() / static_cast<double>(t.chips))
+            << fmt::format("  {:.3g} tokens in {:.3g} days\n", result->tokens,
+                           t.time_to_train(result->tokens).base() / 86400)
+            << fmt::format("  memory/chip   {} of {} ({}){}\n", core::format(t.memory.total()),
+                           core::format(result->chip.memory.capacity()),
+                           fmt::format("weights {}, gradients {}, optimizer {}, activations {}",
+                                       core::format(t.memory.weights), core::format(t.memory.gradients),
+                                       core::format(t.memory.optimizer), core::format(t.memory.activations)),
+                           t.fits ? "" : ": DOES NOT FIT")
+            << "\n"
+            << parts.render_text() << "\n"
+            << comms.render_text();
+  return kOk;
+}
+
 int run_show_node(const config::Catalog& catalog, const api::NodeRequest& request, const OutputOptions& out) {
   auto result = api::show_node(catalog, request);
   if (!result) return report_errors(result.errors());
@@ -396,20 +463,20 @@ int run_validate(const config::Catalog& catalog, const std::vector<std::string>&
     if (out.format == "json") {
       nlohmann::ordered_json rows = nlohmann::ordered_json::array();
       for (const auto& r : file.rows) {
-        rows.push_back({{"name", r.name}, {"chip", r.chip}, {"predicted_tokens_per_s_per_chip", r.predicted},
-                        {"measured_tokens_per_s_per_chip", r.measured}, {"error", r.error()},
-                        {"clock_scale", report::optional(r.clock_scale)}});
+        rows.push_back({{"name", r.name}, {"chip", r.chip}, {"quantity", r.quantity}, {"predicted", r.predicted},
+                        {"measured", r.measured}, {"error", r.error()},
+                        {"clock_scale", report::optional(r.clock_scale)}, {"detail", r.detail}});
       }
       files.push_back({{"file", file.file}, {"rows", rows}, {"mean_abs_error", file.mean_abs_error()},
                        {"max_abs_error", file.max_abs_error()}, {"mean_abs_error_bound", file.mean_bound},
                        {"max_abs_error_bound", file.row_bound}, {"within_bounds", file.within_bounds()}});
       continue;
     }
-    report::Table table({"case", "chip", "clock", "predicted tok/s/chip", "measured", "error"});
+    report::Table table({"case", "chip", "clock", "quantity", "predicted", "measured", "error", "detail"});
     for (const auto& r : file.rows) {
       const std::string clock = r.clock_scale ? fmt::format("{:.0f}%", 100 * *r.clock_scale) : "?";
-      table.add_row({r.name, r.chip, clock, fmt::format("{:.0f}", r.predicted), fmt::format("{:.0f}", r.measured),
-                     fmt::format("{:+.1f}%", 100 * r.error())});
+      table.add_row({r.name, r.chip, clock, r.quantity, fmt::format("{:.4g}", r.predicted),
+                     fmt::format("{:.4g}", r.measured), fmt::format("{:+.1f}%", 100 * r.error()), r.detail});
     }
     if (out.format == "csv") {
       std::cout << table.render_csv();
@@ -673,6 +740,19 @@ int main(int argc, char** argv) {
   out.add_to(*eval_cmd);
   add_sets(eval_cmd);
 
+  api::TrainRequest train;
+  TierOption train_tier;
+  auto* train_cmd = app.add_subcommand("train", "One training step of a model on a cluster of one chip");
+  train_cmd->add_option("--chip", train.chip, "Chip id or YAML path")->required();
+  train_cmd->add_option("--model", train.model, "Model id or config.json path")->required();
+  train_cmd->add_option("--scenario", train.scenario, "Training scenario id or YAML path (default train-gpt3-175b)");
+  train_cmd->add_option("--system", train.system,
+                        "Cluster id or YAML path (default: one switch of the chip's scale-up link)");
+  train_cmd->add_option("--tokens", train.tokens, "Tokens to train, for the time to train (default 3e11)");
+  train_tier.add_to(*train_cmd);
+  out.add_to(*train_cmd);
+  add_sets(train_cmd);
+
   std::vector<std::string> files;
   std::optional<std::string> check_kind;
   auto* check_cmd = app.add_subcommand("check", "Validate chip, model, scenario, node, package, memory, interconnect and data-centre files");
@@ -848,6 +928,11 @@ int main(int argc, char** argv) {
     set("--activations", "formats.activations", activations);
     set("--kv-cache", "formats.kv_cache", kv_cache);
     return run_eval(catalog, eval, out, with_ops);
+  }
+  if (*train_cmd) {
+    train.overrides = set_overrides();
+    train.tier = train_tier.value();
+    return run_train(catalog, train, out);
   }
   if (*validate_cmd && validate_physical) {
     if (!validate_paths.empty()) {

@@ -17,6 +17,7 @@
 #include "tensorfab/hw/area.h"
 #include "tensorfab/package/package.h"
 #include "tensorfab/perf/serving.h"
+#include "tensorfab/system/training.h"
 #include "tensorfab/tech/process.h"
 #include "tensorfab/tech/wafer.h"
 #include "tensorfab/validate/validate.h"
@@ -95,6 +96,31 @@ struct StudyResult {
 // every quantity with its unit.
 [[nodiscard]] nlohmann::ordered_json to_json(const EvalResult& result, bool with_ops);
 [[nodiscard]] nlohmann::ordered_json to_json(const StudyResult& result);
+
+// `tensorfab train`: one optimizer step of a training scenario on a
+// cluster of one kind of chip (system/training.h). Without a system file,
+// the chip's scale-up link joins every chip of the layout in one switch.
+struct TrainRequest {
+  std::string chip;
+  std::string model;
+  std::string scenario = "train-gpt3-175b";  // id or path
+  std::optional<std::string> system;         // id or path
+  config::Overrides overrides;               // chip., model., scenario., system.
+  perf::Tier tier = perf::Tier::kTile;
+  double tokens = 300e9;                      // to train, for the time to train
+};
+
+struct TrainResult {
+  hw::ChipSpec chip;
+  workload::ModelSpec model;
+  workload::TrainScenario scenario;
+  system::System system;
+  system::TrainingResult step;
+  double tokens = 0;
+};
+
+[[nodiscard]] core::Result<TrainResult> train(const config::Catalog& catalog, const TrainRequest& request);
+[[nodiscard]] nlohmann::ordered_json to_json(const TrainResult& result);
 
 // `tensorfab show model`: a model's sizes and work, and what a scenario
 // needs in memory, checked against a chip when one is named.

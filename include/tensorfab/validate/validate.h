@@ -1,8 +1,9 @@
 #pragma once
 // Validation: the models' predictions against published end-to-end
 // measurements. A case file (docs/validation.md) lists cases, each a chip,
-// a model, a serving scenario (the submitter's configuration), the measured
-// figure and its source, and the error bounds the file's rows must meet.
+// a model, a serving scenario (the submitter's configuration) or a training
+// scenario and the system it ran on, the measured figure and its source,
+// and the error bounds the file's rows must meet.
 // Nothing here feeds back into a model: the chip files' efficiency figures
 // come from microbenchmarks, and these rows only judge them.
 
@@ -16,6 +17,7 @@
 #include "tensorfab/hw/chip.h"
 #include "tensorfab/perf/serving.h"
 #include "tensorfab/perf/tier.h"
+#include "tensorfab/system/training.h"
 
 namespace tfab::validate {
 
@@ -23,9 +25,11 @@ struct Row {
   std::string file;   // the case file
   std::string name;   // "H100-SXM-80GBx8, Offline"
   std::string chip;
-  double predicted = 0;  // output tokens/s per chip, at the clock the TDP allows
+  std::string quantity;  // "tokens/s per chip" (serving: at the clock the TDP allows) or "step time, s"
+  double predicted = 0;
   double measured = 0;
   std::optional<double> clock_scale;  // that clock / the published one; none where power is not derived
+  std::string detail;                 // what else the prediction says ("MFU 51.2%")
   [[nodiscard]] double error() const { return (predicted - measured) / measured; }  // signed, relative
 };
 

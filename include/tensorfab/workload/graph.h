@@ -60,6 +60,11 @@ struct Sharding {
 struct PassOptions {
   Sharding sharding;
   AttentionKernel attention = AttentionKernel::kFlash;
+  // Training with dropout (Megatron-LM's GPT): a dense kernel's dropout on
+  // the attention probabilities reads them and writes a 1-byte mask and the
+  // dropped copy that PV reads; flash kernels drop in registers. The residual
+  // adds write a 1-byte mask per element (Korthikanti et al. 2022, §4.1).
+  bool dropout = false;
   bool logits_for_every_token = false;  // training takes the loss at every position
   // Emit the tensor-parallel all-reduces (after the attention output and the
   // MLP) as kCollective ops. Serving graphs do; training counts its

@@ -45,6 +45,14 @@ struct TrainFormats {
   core::NumberFormat master_weights = core::NumberFormat::kFP32;
 };
 
+// Communication that runs under compute instead of after it. Off by
+// default: Megatron-LM of the validation runs overlapped none of it.
+struct Overlap {
+  bool gradient_reduce = false;  // DP gradient reduction under the last micro-batch's backward pass
+  bool weight_gather = false;    // ZeRO's weight all-gather under the first micro-batch's forward pass
+  bool tensor_parallel = false;  // TP collectives under the GEMMs around them (split and pipelined)
+};
+
 struct TrainScenario {
   std::string name;
   std::string fingerprint;  // of the resolved scenario document (config::fingerprint)
@@ -55,7 +63,9 @@ struct TrainScenario {
   std::string optimizer = "adam";
   Recompute recompute = Recompute::kNone;
   AttentionKernel attention = AttentionKernel::kFlash;
+  double dropout = 0;  // probability, on the attention probabilities and the residual adds
   Parallelism parallelism;
+  Overlap overlap;
 
   // Micro-batches each pipeline processes per step.
   [[nodiscard]] int64_t micro_batches() const { return global_batch / (micro_batch * parallelism.data); }
