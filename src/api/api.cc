@@ -585,9 +585,9 @@ namespace {
 // foundry, a package whether it carries memory, an interconnect its placement,
 // a data centre its PUE, a memory its stack width; the rest are chips.
 std::string kind_of(const config::Catalog& catalog, const std::string& file, const config::Node& doc) {
-  static const std::array<std::pair<const char*, const char*>, 8> kFolders{
+  static const std::array<std::pair<const char*, const char*>, 9> kFolders{
       {{"chips", "chip"}, {"nodes", "node"}, {"packages", "package"}, {"memories", "memory"},
-       {"interconnects", "interconnect"},
+       {"interconnects", "interconnect"}, {"systems", "system"},
        {"datacenters", "datacenter"}, {"physical", "physical calibration"}, {"validation", "validation cases"}}};
   const std::string folder = std::filesystem::path(file).parent_path().filename().string();
   for (const auto& [dir, kind] : kFolders) {
@@ -600,6 +600,7 @@ std::string kind_of(const config::Catalog& catalog, const std::string& file, con
     }
   }
   if (doc.find("cases") != nullptr) return "validation cases";
+  if (doc.find("levels") != nullptr) return "system";
   if (doc.find("foundry") != nullptr) return "node";
   if (doc.find("carries_memory") != nullptr) return "package";
   if (doc.find("placement") != nullptr) return "interconnect";
@@ -647,6 +648,12 @@ core::Diagnostics check(const config::Catalog& catalog, const std::vector<std::s
       if (auto r = package::load_interconnect(catalog, file); !r) found = r.errors();
     } else if (what == "datacenter") {
       if (auto r = cost::load_datacenter(catalog, file); !r) found = r.errors();
+    } else if (what == "system") {
+      // Read against a chip with both kinds of link, so that a level may
+      // name either; which chip it is built from is the run's choice.
+      hw::ChipSpec any;
+      any.scale_up = any.scale_out = hw::LinkSpec{"link", "switch", 1, core::Bandwidth::from_base(1e9)};
+      if (auto r = system::load_system(catalog, file, any); !r) found = r.errors();
     } else if (what == "validation cases") {
       // Its cases name chips, models and scenarios: running them (at the
       // fastest tier) checks those too.
@@ -765,17 +772,21 @@ core::Result<TrainResult> train(const config::Catalog& catalog, const TrainReque
   if (!(request.tokens > 0 && std::isfinite(request.tokens))) {
     errors.push_back(core::bad_input("the tokens to train must be a positive number", "tokens"));
   }
+  // The system reads against the chip (its levels may name the chip's links).
+  std::optional<system::System> cluster;
+  if (chip && request.system) {
+    auto loaded = system::load_system(catalog, *request.system, *chip, routed->system);
+    if (loaded) {
+      cluster = std::move(loaded).value();
+    } else {
+      core::append_new(errors, from_request(loaded.errors(), "system"));
+    }
+  }
   if (!errors.empty()) return errors;
 
-  TrainResult out{*chip, *model, *scenario, {}, {}, request.tokens};
   const auto& p = scenario->parallelism;
-  if (request.system) {
-    auto loaded = system::load_system(catalog, *request.system, *chip, routed->system);
-    if (!loaded) return from_request(loaded.errors(), "system");
-    out.system = std::move(loaded).value();
-  } else {
-    out.system = system::single_switch(*chip, p.tensor * p.pipeline * p.data * p.context);
-  }
+  TrainResult out{*chip, *model, *scenario, {}, {}, request.tokens};
+  out.system = cluster ? *cluster : system::single_switch(*chip, p.tensor * p.pipeline * p.data * p.context);
   auto step = system::train_step(*chip, *model, *scenario, out.system, request.tier);
   if (!step) return step.errors();
   out.step = std::move(step).value();

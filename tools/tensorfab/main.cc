@@ -755,10 +755,12 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> files;
   std::optional<std::string> check_kind;
-  auto* check_cmd = app.add_subcommand("check", "Validate chip, model, scenario, node, package, memory, interconnect and data-centre files");
+  auto* check_cmd = app.add_subcommand(
+      "check", "Validate chip, model, scenario, node, package, memory, interconnect, system and data-centre files");
   check_cmd->add_option("files", files, "Files to check")->required();
   check_cmd->add_option("--as", check_kind, "Treat every file as this kind")
-      ->check(CLI::IsMember({"chip", "model", "scenario", "node", "package", "memory", "interconnect", "datacenter"}));
+      ->check(CLI::IsMember(
+          {"chip", "model", "scenario", "node", "package", "memory", "interconnect", "system", "datacenter"}));
 
   std::string show_kind, show_name;
   api::ModelRequest model_request;
@@ -796,9 +798,10 @@ int main(int argc, char** argv) {
 
   std::string list_kind;
   auto* list_cmd = app.add_subcommand("list", "List the shipped chips, models or scenarios");
-  list_cmd->add_option("kind", list_kind, "chips, models, scenarios, nodes, packages, memories or datacenters")
+  list_cmd->add_option("kind", list_kind, "chips, models, scenarios, nodes, packages, memories, systems or datacenters")
       ->required()
-      ->check(CLI::IsMember({"chips", "models", "scenarios", "nodes", "packages", "memories", "datacenters"}));
+      ->check(
+          CLI::IsMember({"chips", "models", "scenarios", "nodes", "packages", "memories", "systems", "datacenters"}));
 
   auto* vp_cmd = app.add_subcommand("vp", "Virtual prototype: compile, assemble, disassemble and run programs (docs/isa.md)");
   vp_cmd->require_subcommand(1);
