@@ -46,6 +46,16 @@ api::EvalRequest eval_request(std::string chip, std::string model) {
   return request;
 }
 
+// GPT-3 175B on A100s: a training scenario and a system, either one the input.
+api::TrainRequest train_request(std::string scenario, std::string system) {
+  api::TrainRequest request;
+  request.chip = "a100-sxm-80gb";
+  request.model = "megatron-175b";
+  request.scenario = std::move(scenario);
+  request.system = std::move(system);
+  return request;
+}
+
 api::ModelRequest model_request(std::string model, std::string scenario) {
   api::ModelRequest request;
   request.model = std::move(model);
@@ -72,8 +82,11 @@ std::optional<Finding> evaluate(Kind kind, const std::string& file) {
       auto request = eval_request("h100-sxm", "llama-3.1-8b");
       request.scenario = file;
       if (auto f = check_outcome(api::eval(shipped, request), eval_json)) return f;
+      if (auto f = check_outcome(api::train(shipped, train_request(file, "selene")), json)) return f;
       return check_outcome(api::show_model(shipped, model_request("llama-3.1-8b", file)), json);
     }
+    case Kind::kSystem:
+      return check_outcome(api::train(shipped, train_request("train-gpt3-175b", file)), json);
     case Kind::kValidation: {
       auto reports = validate::run(shipped, {file}, perf::Tier::kRoofline);
       if (!reports) return std::nullopt;
@@ -134,6 +147,7 @@ const std::vector<KindName>& kinds() {
       {Kind::kNode, "node", "nodes"},           {Kind::kPackage, "package", "packages"},
       {Kind::kMemory, "memory", "memories"},    {Kind::kInterconnect, "interconnect", "interconnects"},
       {Kind::kDatacenter, "datacenter", "datacenters"}, {Kind::kProgram, "program", "programs"},
+      {Kind::kSystem, "system", "systems"},
   };
   return all;
 }

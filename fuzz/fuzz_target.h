@@ -13,7 +13,9 @@
 
 namespace tfab::fuzz {
 
-enum class Kind { kChip, kModel, kScenario, kValidation, kNode, kPackage, kMemory, kInterconnect, kDatacenter, kProgram };
+enum class Kind {
+  kChip, kModel, kScenario, kValidation, kNode, kPackage, kMemory, kInterconnect, kDatacenter, kProgram, kSystem
+};
 
 // Every kind with its name ("chip", "model", ...: the harness and corpus
 // folder names, and the kind `tensorfab check --as` takes) and the data/

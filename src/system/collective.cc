@@ -15,10 +15,10 @@ using workload::CollectiveKind;
 struct Span {
   struct Step {
     size_t level = 0;
-    int64_t factor = 1;   // domains of the level below this level's step joins
-    double bandwidth = 0; // achieved, per chip, each direction (B/s); a torus: per dimension
-    double all_links = 0; // a torus: over all its dimensions
-    double latency = 0;   // s
+    int64_t factor = 1;               // domains of the level below this level's step joins
+    double bandwidth = 0;             // achieved, per chip, each direction (B/s); a torus: per dimension
+    double all_links = 0;             // a torus: over all its dimensions
+    double latency = 0;               // s
     std::vector<int64_t> ring_sizes;  // a torus: the ring in each dimension the group uses
     double torus_share = 1;           // a torus dimension the group fills only partly: its links are shared
   };
@@ -126,12 +126,18 @@ double tree(double bytes, int64_t g, double bandwidth, double latency) {
 
 std::string_view name(Algorithm a) {
   switch (a) {
-    case Algorithm::kRing: return "ring";
-    case Algorithm::kTree: return "tree";
-    case Algorithm::kHierarchical: return "hierarchical";
-    case Algorithm::kTorus: return "torus";
-    case Algorithm::kAllToAll: return "all-to-all";
-    case Algorithm::kPointToPoint: return "point-to-point";
+    case Algorithm::kRing:
+      return "ring";
+    case Algorithm::kTree:
+      return "tree";
+    case Algorithm::kHierarchical:
+      return "hierarchical";
+    case Algorithm::kTorus:
+      return "torus";
+    case Algorithm::kAllToAll:
+      return "all-to-all";
+    case Algorithm::kPointToPoint:
+      return "point-to-point";
   }
   return "ring";
 }
@@ -170,7 +176,8 @@ CollectiveTime collective_time(const System& system, CollectiveKind kind, core::
       break;
     case CollectiveKind::kReduceScatter:
     case CollectiveKind::kAllGather:
-      choose({{Algorithm::kRing, ring_pass(n, group.size, slowest, alpha)}, {layered, hierarchical(span, n, 1)}});
+      choose({{Algorithm::kRing, ring_pass(n, group.size, slowest, alpha)},
+              {layered, hierarchical(span, n, 1)}});
       break;
     case CollectiveKind::kAllToAll: {
       // At each level, the share of a chip's buffer bound outside its domain

@@ -40,10 +40,12 @@ Level read_level(config::MapReader r, const hw::ChipSpec& chip) {
     level.network = static_cast<Network>(std::find(kNetworkNames.begin(), kNetworkNames.end(), *n) -
                                          kNetworkNames.begin());
   }
-  level.chips = r.required<int64_t>("chips", "chips in one domain of this level", Limits::between(1, 1e8)).value_or(1);
+  level.chips =
+      r.required<int64_t>("chips", "chips in one domain of this level", Limits::between(1, 1e8)).value_or(1);
   if (auto dims = r.optional<std::string>("torus", "a torus's dimensions, innermost first, e.g. 4x4x4")) {
     level.torus = parse_dims(*dims);
-    if (level.torus.empty()) r.error(r.node(), "torus", fmt::format("expected dimensions such as 4x4x4, got '{}'", *dims));
+    if (level.torus.empty())
+      r.error(r.node(), "torus", fmt::format("expected dimensions such as 4x4x4, got '{}'", *dims));
   }
   if (level.network == Network::kTorus && level.torus.empty() && !r.node().find("torus")) {
     r.error(r.node(), "torus", "a torus needs its dimensions, e.g. torus: 4x4x4");
@@ -51,8 +53,8 @@ Level read_level(config::MapReader r, const hw::ChipSpec& chip) {
 
   const auto link = r.choice("link", "the chip's own link this level uses", kChipLinks, false);
   const auto bandwidth = r.optional<core::Bandwidth>("bandwidth", "per chip, each direction, e.g. 25 GB/s");
-  const auto efficiency =
-      r.optional<double>("efficiency", "achieved bus bandwidth of large collectives / bandwidth", Limits::fraction());
+  const auto efficiency = r.optional<double>(
+      "efficiency", "achieved bus bandwidth of large collectives / bandwidth", Limits::fraction());
   if (link) {
     const auto& spec = *link == "scale_up" ? chip.scale_up : chip.scale_out;
     if (!spec) {
@@ -63,15 +65,18 @@ Level read_level(config::MapReader r, const hw::ChipSpec& chip) {
       level.efficiency = *link == "scale_up" ? chip.efficiency.link : 1.0;
     }
   } else if (!bandwidth) {
-    r.error(r.node(), "bandwidth", "expected a bandwidth per chip (e.g. 25 GB/s) or link: scale_up | scale_out");
+    r.error(r.node(), "bandwidth",
+            "expected a bandwidth per chip (e.g. 25 GB/s) or link: scale_up | scale_out");
   }
   if (bandwidth) level.bandwidth = *bandwidth;
   if (efficiency) level.efficiency = *efficiency;
-  level.latency = r.required<core::Time>("latency", "per message, e.g. 5 us", Limits::at_least(0)).value_or(core::Time{});
+  level.latency =
+      r.required<core::Time>("latency", "per message, e.g. 5 us", Limits::at_least(0)).value_or(core::Time{});
   level.oversubscription =
       r.optional<double>("oversubscription", "fat-tree taper above the leaf switches", Limits::between(1, 64))
           .value_or(1);
-  level.leaf_chips = r.optional<int64_t>("leaf_chips", "chips under one leaf switch", Limits::between(1, 1e8)).value_or(0);
+  level.leaf_chips =
+      r.optional<int64_t>("leaf_chips", "chips under one leaf switch", Limits::between(1, 1e8)).value_or(0);
   r.finish();
   return level;
 }
@@ -103,14 +108,15 @@ core::Result<System> read_system(const config::Node& doc, const std::string& id,
     const int64_t below = sys.levels.empty() ? 1 : sys.levels.back().chips;
     if (level.chips % below != 0 || level.chips < below) {
       r.error(list->items()[i], "chips",
-              fmt::format("{} chips is not a whole number of the level below's domains of {}", level.chips, below));
+              fmt::format("{} chips is not a whole number of the level below's domains of {}", level.chips,
+                          below));
     } else if (!level.torus.empty()) {
       double product = 1;
       for (int64_t d : level.torus) product *= static_cast<double>(d);
       if (product != static_cast<double>(level.chips / below)) {
         r.error(list->items()[i], "torus",
-                fmt::format("the dimensions join {:.0f} domains; {} chips / {} per domain below is {}", product,
-                            level.chips, below, level.chips / below));
+                fmt::format("the dimensions join {:.0f} domains; {} chips / {} per domain below is {}",
+                            product, level.chips, below, level.chips / below));
       }
     }
     if (level.leaf_chips > 0 && (level.leaf_chips % below != 0 || level.chips % level.leaf_chips != 0)) {
@@ -124,10 +130,11 @@ core::Result<System> read_system(const config::Node& doc, const std::string& id,
   return sys;
 }
 
-core::Result<System> load_system(const config::Catalog& catalog, std::string_view id_or_path, const hw::ChipSpec& chip,
-                                 const config::Overrides& overrides) {
-  return config::load_spec(catalog, "systems", id_or_path, overrides,
-                           [&](const config::Node& doc, const std::string& id) { return read_system(doc, id, chip); });
+core::Result<System> load_system(const config::Catalog& catalog, std::string_view id_or_path,
+                                 const hw::ChipSpec& chip, const config::Overrides& overrides) {
+  return config::load_spec(
+      catalog, "systems", id_or_path, overrides,
+      [&](const config::Node& doc, const std::string& id) { return read_system(doc, id, chip); });
 }
 
 }  // namespace tfab::system

@@ -16,11 +16,15 @@ using workload::Phase;
 // are this far apart in the system's order.
 Group group_of(const workload::Collective& c, const workload::Parallelism& p) {
   switch (c.group) {
-    case ParallelGroup::kTensor: return {c.group_size, 1};
-    case ParallelGroup::kContext: return {c.group_size, p.tensor};
+    case ParallelGroup::kTensor:
+      return {c.group_size, 1};
+    case ParallelGroup::kContext:
+      return {c.group_size, p.tensor};
     case ParallelGroup::kExpert:
-    case ParallelGroup::kData: return {c.group_size, p.tensor * p.context};
-    case ParallelGroup::kPipeline: return {2, p.tensor * p.context * p.data};
+    case ParallelGroup::kData:
+      return {c.group_size, p.tensor * p.context};
+    case ParallelGroup::kPipeline:
+      return {2, p.tensor * p.context * p.data};
   }
   return {c.group_size, 1};
 }
@@ -61,13 +65,14 @@ core::Result<TrainingResult> train_step(const hw::ChipSpec& chip, const workload
   core::Diagnostics errors = workload::check_layout(model, scenario);
   const int64_t chips = p.tensor * p.pipeline * p.data * p.context;
   if (chips > system.chips()) {
-    errors.push_back(core::bad_input(fmt::format("the layout needs {} chips; the system '{}' has {}", chips,
-                                                 system.id, system.chips()),
-                                     "train.parallelism"));
+    errors.push_back(core::bad_input(
+        fmt::format("the layout needs {} chips; the system '{}' has {}", chips, system.id, system.chips()),
+        "train.parallelism"));
   }
   if (chips > 1 && !chip.scale_up && system.id == "single-switch") {
     errors.push_back(core::bad_input(
-        fmt::format("'{}' has no scale-up link to join {} chips; name a system file", chip.id, chips), "system"));
+        fmt::format("'{}' has no scale-up link to join {} chips; name a system file", chip.id, chips),
+        "system"));
   }
   if (!errors.empty()) return errors;
 
@@ -120,11 +125,21 @@ core::Result<TrainingResult> train_step(const hw::ChipSpec& chip, const workload
     CollectiveCost cost{c, collective_time(system, c.kind, c.bytes, group_of(c, p)), {}};
     const double all = cost.each.time.base() * static_cast<double>(c.count);
     switch (c.group) {
-      case ParallelGroup::kTensor: tensor_comm += all; break;
-      case ParallelGroup::kContext: context_comm += all; break;
-      case ParallelGroup::kExpert: expert_comm += all; break;
-      case ParallelGroup::kPipeline: pipeline_comm += all; break;
-      case ParallelGroup::kData: (c.kind == CollectiveKind::kAllGather ? gather_comm : gradient_comm) += all; break;
+      case ParallelGroup::kTensor:
+        tensor_comm += all;
+        break;
+      case ParallelGroup::kContext:
+        context_comm += all;
+        break;
+      case ParallelGroup::kExpert:
+        expert_comm += all;
+        break;
+      case ParallelGroup::kPipeline:
+        pipeline_comm += all;
+        break;
+      case ParallelGroup::kData:
+        (c.kind == CollectiveKind::kAllGather ? gather_comm : gradient_comm) += all;
+        break;
     }
     cost.exposed = core::Time::from_base(all);
     r.collectives.push_back(std::move(cost));
@@ -149,7 +164,7 @@ core::Result<TrainingResult> train_step(const hw::ChipSpec& chip, const workload
     if (c.collective.group == ParallelGroup::kTensor) kept = share(tensor_exposed, tensor_comm);
     if (c.collective.group == ParallelGroup::kData) {
       kept = c.collective.kind == CollectiveKind::kAllGather ? share(gather_exposed, gather_comm)
-                                                              : share(gradient_exposed, gradient_comm);
+                                                             : share(gradient_exposed, gradient_comm);
     }
     c.exposed = c.exposed * kept;
   }
@@ -162,8 +177,9 @@ core::Result<TrainingResult> train_step(const hw::ChipSpec& chip, const workload
     edge.recompute = first_edge.recompute + last_edge.recompute;
   }
   // The bubble: (p - 1) / v micro-batches of the mean stage.
-  const double mean_mb =
-      (layers.sum() + (first_edge.sum() + last_edge.sum()) / stages + tensor_exposed + context_comm + expert_comm) / m;
+  const double mean_mb = (layers.sum() + (first_edge.sum() + last_edge.sum()) / stages + tensor_exposed +
+                          context_comm + expert_comm) /
+                         m;
 
   StepTime& s = r.step;
   s.forward = core::Time::from_base(layers.forward + edge.forward);

@@ -66,10 +66,12 @@ TEST(Collectives, HierarchicalBeatsOneRingAcrossNodes) {
   EXPECT_EQ(t.algorithm, Algorithm::kHierarchical);
   EXPECT_EQ(t.level, 1U);
   // Inside the node on n, then across the nodes on n / 8, each both ways.
-  const double expected = 2 * (7 * 3e-6 + 7.0 / 8 * n / (300 * kGB)) + 2 * (7 * 10e-6 + 7.0 / 8 * (n / 8) / (25 * kGB));
+  const double expected =
+      2 * (7 * 3e-6 + 7.0 / 8 * n / (300 * kGB)) + 2 * (7 * 10e-6 + 7.0 / 8 * (n / 8) / (25 * kGB));
   EXPECT_NEAR(t.time.base(), expected, 1e-9);
   // A group with one member per node has only the slow level.
-  const CollectiveTime strided = collective_time(s, CollectiveKind::kAllReduce, core::Bytes::from_base(n), {8, 8});
+  const CollectiveTime strided =
+      collective_time(s, CollectiveKind::kAllReduce, core::Bytes::from_base(n), {8, 8});
   EXPECT_NEAR(strided.time.base(), 2 * 7 * 10e-6 + 2 * 7.0 / 8 * n / (25 * kGB), 1e-9);
   // A group inside one node never touches the slow level.
   EXPECT_EQ(collective_time(s, CollectiveKind::kAllReduce, core::Bytes::from_base(n), {8, 1}).level, 0U);
@@ -83,7 +85,8 @@ TEST(Collectives, TorusRunsOneRingPerDimension) {
   const double n = 1e9, per_dimension = 400 * kGB / 2;
   const CollectiveTime t = collective_time(s, CollectiveKind::kAllReduce, core::Bytes::from_base(n), {16, 1});
   EXPECT_EQ(t.algorithm, Algorithm::kTorus);
-  const double expected = 2 * ((3 * 1e-6 + 0.75 * n / per_dimension) + (3 * 1e-6 + 0.75 * (n / 4) / per_dimension));
+  const double expected =
+      2 * ((3 * 1e-6 + 0.75 * n / per_dimension) + (3 * 1e-6 + 0.75 * (n / 4) / per_dimension));
   EXPECT_NEAR(t.time.base(), expected, 1e-9);
   // Two chips of a ring of four share its links with the others.
   const double pair = seconds(s, CollectiveKind::kAllReduce, n, {2, 1});
@@ -96,8 +99,8 @@ TEST(Collectives, FatTreeTaperSlowsTrafficLeavingALeaf) {
   tree.leaf_chips = 32;
   tree.oversubscription = 2;
   const System s = of({switch_level(8, 400, 0), tree});
-  const double inside = seconds(s, CollectiveKind::kAllReduce, 1e9, {4, 8});    // 32 chips: one leaf
-  const double across = seconds(s, CollectiveKind::kAllReduce, 1e9, {4, 64});   // 256 chips: four leaves
+  const double inside = seconds(s, CollectiveKind::kAllReduce, 1e9, {4, 8});   // 32 chips: one leaf
+  const double across = seconds(s, CollectiveKind::kAllReduce, 1e9, {4, 64});  // 256 chips: four leaves
   EXPECT_NEAR(across / inside, 2.0, 1e-9);
 }
 
@@ -151,7 +154,8 @@ TEST(Training, OverlappedGradientReductionHidesUnderTheBackwardPass) {
   const TrainingResult a = serial.step(), b = overlapped.step();
   EXPECT_GT(a.step.data_comm.base(), 0);
   EXPECT_LT(b.step.data_comm.base(), a.step.data_comm.base());
-  EXPECT_NEAR(a.step.total().base() - b.step.total().base(), (a.step.data_comm - b.step.data_comm).base(), 1e-9);
+  EXPECT_NEAR(a.step.total().base() - b.step.total().base(), (a.step.data_comm - b.step.data_comm).base(),
+              1e-9);
 }
 
 TEST(Training, ALayoutLargerThanTheSystemIsAnError) {
@@ -181,10 +185,10 @@ TEST(Topology, ReportsEveryProblemWithItsKey) {
   ASSERT_FALSE(r.ok());
   std::string all;
   for (const auto& e : r.errors()) all += e.key_path + ": " + e.message + "\n";
-  EXPECT_NE(all.find("levels[0].torus"), std::string::npos) << all;     // 12 domains, not 16
-  EXPECT_NE(all.find("levels[1].network"), std::string::npos) << all;   // fat-tre
-  EXPECT_NE(all.find("levels[2].link"), std::string::npos) << all;      // the chip has no scale-up link
-  EXPECT_NE(all.find("levels[2].latncy"), std::string::npos) << all;    // a typo, with a suggestion
+  EXPECT_NE(all.find("levels[0].torus"), std::string::npos) << all;    // 12 domains, not 16
+  EXPECT_NE(all.find("levels[1].network"), std::string::npos) << all;  // fat-tre
+  EXPECT_NE(all.find("levels[2].link"), std::string::npos) << all;     // the chip has no scale-up link
+  EXPECT_NE(all.find("levels[2].latncy"), std::string::npos) << all;   // a typo, with a suggestion
   EXPECT_NE(all.find("latency"), std::string::npos) << all;
 }
 

@@ -53,7 +53,7 @@ struct CollectiveTime {
 // One collective of `bytes` per chip (the buffer reduced or gathered, as
 // NCCL counts it; for all-to-all what each chip sends in all). The group
 // must fit the system: stride x size <= system.chips().
-[[nodiscard]] CollectiveTime collective_time(const System& system, workload::CollectiveKind kind, core::Bytes bytes,
-                                             Group group, double sharing = 1);
+[[nodiscard]] CollectiveTime collective_time(const System& system, workload::CollectiveKind kind,
+                                             core::Bytes bytes, Group group, double sharing = 1);
 
 }  // namespace tfab::system

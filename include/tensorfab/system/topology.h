@@ -48,7 +48,7 @@ struct Level {
   // A fat tree's taper above its leaf switches: traffic leaving a leaf gets
   // bandwidth / oversubscription.
   double oversubscription = 1;
-  int64_t leaf_chips = 0;      // chips under one leaf switch (fat tree); 0: the whole level is one leaf
+  int64_t leaf_chips = 0;  // chips under one leaf switch (fat tree); 0: the whole level is one leaf
 
   [[nodiscard]] core::Bandwidth achieved() const { return bandwidth * efficiency; }
 };
@@ -67,6 +67,7 @@ struct System {
 [[nodiscard]] core::Result<System> read_system(const config::Node& doc, const std::string& id,
                                                const hw::ChipSpec& chip);
 [[nodiscard]] core::Result<System> load_system(const config::Catalog& catalog, std::string_view id_or_path,
-                                               const hw::ChipSpec& chip, const config::Overrides& overrides = {});
+                                               const hw::ChipSpec& chip,
+                                               const config::Overrides& overrides = {});
 
 }  // namespace tfab::system

@@ -40,8 +40,8 @@ struct StepTime {
   core::Time bubble;                                   // pipeline fill and drain
 
   [[nodiscard]] core::Time total() const {
-    return forward + backward + recompute + optimizer + tensor_comm + context_comm + expert_comm + pipeline_comm +
-           data_comm + bubble;
+    return forward + backward + recompute + optimizer + tensor_comm + context_comm + expert_comm +
+           pipeline_comm + data_comm + bubble;
   }
 };
 
@@ -72,8 +72,10 @@ struct TrainingResult {
 
 // Fails (bad input) when the layout does not divide the model or needs more
 // chips than the system has, or the chip lacks the compute format.
-[[nodiscard]] core::Result<TrainingResult> train_step(const hw::ChipSpec& chip, const workload::ModelSpec& model,
-                                                      const workload::TrainScenario& scenario, const System& system,
+[[nodiscard]] core::Result<TrainingResult> train_step(const hw::ChipSpec& chip,
+                                                      const workload::ModelSpec& model,
+                                                      const workload::TrainScenario& scenario,
+                                                      const System& system,
                                                       perf::Tier tier = perf::Tier::kTile);
 
 // A system of one level: the chip's scale-up link joining `chips` chips in
