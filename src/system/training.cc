@@ -91,7 +91,7 @@ core::Result<TrainingResult> train_step(const hw::ChipSpec& chip, const workload
   // Compute: every op of the first stage's graph, split into the layers
   // (the same on every stage) and the edges (embedding on the first stage,
   // the rest on the last).
-  PhaseSeconds layers, first_edge, last_edge;
+  PhaseSeconds layers, first_edge, last_edge, layer_gemms;
   double optimizer = 0, model_ops = 0, recompute_ops = 0, edge_model_ops = 0;
   for (const workload::Op& op : graph.ops) {
     auto t = timer.time(op);
@@ -111,6 +111,7 @@ core::Result<TrainingResult> train_step(const hw::ChipSpec& chip, const workload
     }
     if (op.per_layer) {
       layers.add(op.phase, seconds);
+      if (op.kind == workload::OpKind::kGemm) layer_gemms.add(op.phase, seconds);
     } else if (op.kind == workload::OpKind::kGather) {
       first_edge.add(op.phase, seconds);
     } else {
@@ -119,14 +120,14 @@ core::Result<TrainingResult> train_step(const hw::ChipSpec& chip, const workload
   }
 
   // Collectives, each on the system at its group's placement.
-  double tensor_comm = 0, context_comm = 0, expert_comm = 0, pipeline_comm = 0, gradient_comm = 0,
-         gather_comm = 0;
+  double tensor_comm = 0, tensor_async = 0, context_comm = 0, expert_comm = 0, pipeline_comm = 0,
+         gradient_comm = 0, gather_comm = 0;
   for (const workload::Collective& c : workload::training_collectives(model, scenario)) {
     CollectiveCost cost{c, collective_time(system, c.kind, c.bytes, group_of(c, p)), {}};
     const double all = cost.each.time.base() * static_cast<double>(c.count);
     switch (c.group) {
       case ParallelGroup::kTensor:
-        tensor_comm += all;
+        (c.asynchronous ? tensor_async : tensor_comm) += all;
         break;
       case ParallelGroup::kContext:
         context_comm += all;
@@ -145,10 +146,25 @@ core::Result<TrainingResult> train_step(const hw::ChipSpec& chip, const workload
     r.collectives.push_back(std::move(cost));
   }
 
-  // TP collectives overlapped with the GEMMs beside them: what the layers'
-  // compute cannot cover stays exposed.
-  const double tensor_exposed =
-      scenario.overlap.tensor_parallel ? std::max(0.0, tensor_comm - layers.sum()) : tensor_comm;
+  // TP collectives under GEMMs: what the GEMMs cannot cover stays exposed.
+  // `backward` hides the asynchronous ones under the backward pass's GEMMs,
+  // `all` every one under all the layers' GEMMs.
+  double tensor_sync_exposed = tensor_comm, tensor_async_exposed = tensor_async;
+  switch (scenario.overlap.tensor_parallel) {
+    case workload::TensorOverlap::kNone:
+      break;
+    case workload::TensorOverlap::kBackward:
+      tensor_async_exposed = std::max(0.0, tensor_async - layer_gemms.backward);
+      break;
+    case workload::TensorOverlap::kAll: {
+      const double all = tensor_comm + tensor_async;
+      const double left = all > 0 ? std::max(0.0, all - layer_gemms.sum()) / all : 0.0;
+      tensor_sync_exposed = tensor_comm * left;
+      tensor_async_exposed = tensor_async * left;
+      break;
+    }
+  }
+  const double tensor_exposed = tensor_sync_exposed + tensor_async_exposed;
   // The data-parallel reduction waits for the pipeline to drain unless it
   // runs under the last micro-batch's backward pass; ZeRO's weight gather
   // likewise under the first one's forward pass.
@@ -161,7 +177,10 @@ core::Result<TrainingResult> train_step(const hw::ChipSpec& chip, const workload
   for (CollectiveCost& c : r.collectives) {
     auto share = [](double exposed, double all) { return all > 0 ? exposed / all : 0.0; };
     double kept = 1;
-    if (c.collective.group == ParallelGroup::kTensor) kept = share(tensor_exposed, tensor_comm);
+    if (c.collective.group == ParallelGroup::kTensor) {
+      kept = c.collective.asynchronous ? share(tensor_async_exposed, tensor_async)
+                                       : share(tensor_sync_exposed, tensor_comm);
+    }
     if (c.collective.group == ParallelGroup::kData) {
       kept = c.collective.kind == CollectiveKind::kAllGather ? share(gather_exposed, gather_comm)
                                                              : share(gradient_exposed, gradient_comm);

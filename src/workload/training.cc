@@ -15,6 +15,7 @@ using config::Limits;
 const std::array<std::string, 3> kRecomputeNames{"none", "selective", "full"};
 const std::array<std::string, 2> kAttentionNames{"flash", "dense"};
 const std::array<std::string, 1> kOptimizers{"adam"};
+const std::array<std::string, 3> kTensorOverlapNames{"none", "backward", "all"};
 
 // Far beyond any cluster built; keeps every product of layout sizes in int64.
 constexpr double kMaxChips = 1e8;
@@ -41,6 +42,7 @@ Parallelism read_parallelism(config::MapReader r) {
 }  // namespace
 
 std::string_view name(Recompute r) { return kRecomputeNames[static_cast<size_t>(r)]; }
+std::string_view name(TensorOverlap o) { return kTensorOverlapNames[static_cast<size_t>(o)]; }
 
 std::string_view name(CollectiveKind k) {
   switch (k) {
@@ -97,8 +99,11 @@ core::Result<TrainScenario> read_train_scenario(const config::Node& doc, const s
       overlap.optional<bool>("gradient_reduce", "DP gradient reduction under the backward pass").value_or(false);
   s.overlap.weight_gather =
       overlap.optional<bool>("weight_gather", "ZeRO weight all-gather under the forward pass").value_or(false);
-  s.overlap.tensor_parallel =
-      overlap.optional<bool>("tensor_parallel", "TP collectives under the GEMMs around them").value_or(false);
+  if (auto o = overlap.choice("tensor_parallel", "TP collectives under GEMMs: none, backward or all",
+                              kTensorOverlapNames, false)) {
+    s.overlap.tensor_parallel = static_cast<TensorOverlap>(
+        std::find(kTensorOverlapNames.begin(), kTensorOverlapNames.end(), *o) - kTensorOverlapNames.begin());
+  }
   overlap.finish();
   train.finish();
 
@@ -317,17 +322,30 @@ std::vector<Collective> training_collectives(const ModelSpec& model, const Train
   const int64_t per_layer_and_micro_batch = layers_per_stage * s.micro_batches();
 
   if (p.tensor > 1) {
-    const int64_t forward = 2 * per_layer_and_micro_batch, backward = 2 * per_layer_and_micro_batch;
-    const int64_t recomputed = s.recompute == Recompute::kFull ? forward : 0;
-    auto add = [&](std::string name, CollectiveKind kind, int64_t count) {
-      out.push_back({std::move(name), kind, ParallelGroup::kTensor, p.tensor, bsh, count});
+    // Two of each per layer and micro-batch: attention and MLP. In the
+    // backward pass Megatron-LM launches each column-parallel GEMM's (QKV,
+    // up) input-gradient reduction asynchronously and computes its weight
+    // gradient meanwhile; with SP it keeps only its 1/t share of that GEMM's
+    // input and gathers it again (Korthikanti et al. 2022 §4.2.2, §6.2).
+    const int64_t pairs = 2 * per_layer_and_micro_batch;
+    const bool full = s.recompute == Recompute::kFull;
+    auto add = [&](std::string name, CollectiveKind kind, Phase phase, bool asynchronous) {
+      out.push_back({std::move(name), kind, ParallelGroup::kTensor, p.tensor, bsh, pairs, phase, asynchronous});
     };
     if (p.sequence_parallel) {
-      add("tp_all_gather", CollectiveKind::kAllGather, forward + backward + recomputed);
-      add("tp_reduce_scatter", CollectiveKind::kReduceScatter, forward + backward + recomputed);
+      add("tp_forward_all_gather", CollectiveKind::kAllGather, Phase::kForward, false);
+      add("tp_forward_reduce_scatter", CollectiveKind::kReduceScatter, Phase::kForward, false);
+      if (full) {
+        add("tp_recompute_all_gather", CollectiveKind::kAllGather, Phase::kRecompute, false);
+        add("tp_recompute_reduce_scatter", CollectiveKind::kReduceScatter, Phase::kRecompute, false);
+      }
+      add("tp_backward_all_gather", CollectiveKind::kAllGather, Phase::kBackward, false);
+      add("tp_backward_reduce_scatter", CollectiveKind::kReduceScatter, Phase::kBackward, true);
+      add("tp_backward_input_all_gather", CollectiveKind::kAllGather, Phase::kBackward, true);
     } else {
-      add("tp_forward_all_reduce", CollectiveKind::kAllReduce, forward + recomputed);
-      add("tp_backward_all_reduce", CollectiveKind::kAllReduce, backward);
+      add("tp_forward_all_reduce", CollectiveKind::kAllReduce, Phase::kForward, false);
+      if (full) add("tp_recompute_all_reduce", CollectiveKind::kAllReduce, Phase::kRecompute, false);
+      add("tp_backward_all_reduce", CollectiveKind::kAllReduce, Phase::kBackward, true);
     }
   }
   if (p.context > 1) {
@@ -338,9 +356,9 @@ std::vector<Collective> training_collectives(const ModelSpec& model, const Train
     const double kv_share = model.mla ? 1.0 : static_cast<double>(p.tensor);
     const core::Bytes kv = core::Bytes::from_base(tokens * kv_width * act / kv_share);
     out.push_back({"cp_kv_all_gather", CollectiveKind::kAllGather, ParallelGroup::kContext, p.context, kv,
-                   per_layer_and_micro_batch});
+                   per_layer_and_micro_batch, Phase::kForward, false});
     out.push_back({"cp_kv_reduce_scatter", CollectiveKind::kReduceScatter, ParallelGroup::kContext, p.context, kv,
-                   per_layer_and_micro_batch});
+                   per_layer_and_micro_batch, Phase::kBackward, false});
   }
   if (model.moe && p.expert > 1) {
     // Routed tokens go to their experts' chips and come back: dispatch and
@@ -350,14 +368,14 @@ std::vector<Collective> training_collectives(const ModelSpec& model, const Train
                                                       static_cast<double>(model.hidden) * act);
     const int64_t moe_layers_per_stage = model.moe->layers / p.pipeline;
     out.push_back({"ep_all_to_all", CollectiveKind::kAllToAll, ParallelGroup::kExpert, p.expert, routed,
-                   4 * moe_layers_per_stage * s.micro_batches()});
+                   4 * moe_layers_per_stage * s.micro_batches(), Phase::kForward, false});
   }
   if (p.pipeline > 1) {
     // Activations forward and their gradients back, once per micro-batch and
     // model chunk; with SP each TP rank sends its 1/t share (scatter-gather).
     const core::Bytes message = p.sequence_parallel ? bsh / static_cast<double>(p.tensor) : bsh;
     out.push_back({"pp_send_recv", CollectiveKind::kSendRecv, ParallelGroup::kPipeline, 2, message,
-                   2 * s.micro_batches() * p.virtual_stages});
+                   2 * s.micro_batches() * p.virtual_stages, Phase::kForward, false});
   }
   const int64_t dp_group = p.data * p.context;
   if (dp_group > 1) {
@@ -365,12 +383,14 @@ std::vector<Collective> training_collectives(const ModelSpec& model, const Train
     const core::Bytes grads = core::Bytes::from_base(params * core::bytes_per_element(s.formats.gradients));
     const core::Bytes weights = core::Bytes::from_base(params * core::bytes_per_element(s.formats.compute));
     if (p.zero_stage == 0) {
-      out.push_back({"dp_gradient_all_reduce", CollectiveKind::kAllReduce, ParallelGroup::kData, dp_group, grads, 1});
+      out.push_back({"dp_gradient_all_reduce", CollectiveKind::kAllReduce, ParallelGroup::kData, dp_group, grads, 1,
+                     Phase::kBackward, false});
     } else {
-      out.push_back({"dp_gradient_reduce_scatter", CollectiveKind::kReduceScatter, ParallelGroup::kData, dp_group, grads, 1});
+      out.push_back({"dp_gradient_reduce_scatter", CollectiveKind::kReduceScatter, ParallelGroup::kData, dp_group,
+                     grads, 1, Phase::kBackward, false});
       // ZeRO-3 gathers the weights before the forward and the backward pass.
       out.push_back({"dp_weight_all_gather", CollectiveKind::kAllGather, ParallelGroup::kData, dp_group, weights,
-                     p.zero_stage >= 3 ? 2 : 1});
+                     p.zero_stage >= 3 ? 2 : 1, Phase::kForward, false});
     }
   }
   return out;

@@ -89,9 +89,28 @@ TEST(Collectives, SequenceParallelSwapsAllReducesForGatherAndScatter) {
   std::map<std::string, Collective> by_name;
   for (const auto& c : training_collectives(m, megatron_layout(Recompute::kSelective, true, 8))) by_name[c.name] = c;
   EXPECT_EQ(by_name.count("tp_forward_all_reduce"), 0u);
-  EXPECT_EQ(by_name.at("tp_all_gather").count, 4 * 24 * 96);
-  EXPECT_EQ(by_name.at("tp_reduce_scatter").count, 4 * 24 * 96);
+  const int64_t pairs = 2 * 24 * 96;  // attention and MLP, per layer of the stage and micro-batch
+  for (const char* name : {"tp_forward_all_gather", "tp_forward_reduce_scatter", "tp_backward_all_gather",
+                           "tp_backward_reduce_scatter", "tp_backward_input_all_gather"}) {
+    EXPECT_EQ(by_name.at(name).count, pairs) << name;
+  }
+  EXPECT_EQ(by_name.count("tp_recompute_all_gather"), 0u);  // selective recompute: attention only, no collective
+  // What Megatron-LM runs beside a GEMM in the backward pass: the input
+  // gradient's reduction and the input's second gathering.
+  EXPECT_TRUE(by_name.at("tp_backward_reduce_scatter").asynchronous);
+  EXPECT_TRUE(by_name.at("tp_backward_input_all_gather").asynchronous);
+  EXPECT_FALSE(by_name.at("tp_backward_all_gather").asynchronous);
+  EXPECT_FALSE(by_name.at("tp_forward_all_gather").asynchronous);
   EXPECT_DOUBLE_EQ(by_name.at("pp_send_recv").bytes.base(), 1.0 * 2048 * 12288 * 2 / 8);  // scatter-gather
+}
+
+TEST(Collectives, FullRecomputeRepeatsTheForwardCollectives) {
+  const ModelSpec m = gpt3_shapes();
+  std::map<std::string, Collective> by_name;
+  for (const auto& c : training_collectives(m, megatron_layout(Recompute::kFull, false, 8))) by_name[c.name] = c;
+  EXPECT_EQ(by_name.at("tp_recompute_all_reduce").count, by_name.at("tp_forward_all_reduce").count);
+  EXPECT_EQ(by_name.at("tp_recompute_all_reduce").phase, Phase::kRecompute);
+  EXPECT_TRUE(by_name.at("tp_backward_all_reduce").asynchronous);
 }
 
 TEST(TrainingMemory, ZeroStagesShardStateOverDataParallelRanks) {

@@ -259,6 +259,10 @@ int run_train(const config::Catalog& catalog, const api::TrainRequest& request, 
                            p.sequence_parallel ? ", SP" : "", p.expert, t.micro_batches,
                            result->scenario.micro_batch)
             << fmt::format("  recompute     {}\n", workload::name(result->scenario.recompute))
+            << fmt::format("  overlap       TP {}, DP gradients {}, ZeRO gathers {}\n",
+                           workload::name(result->scenario.overlap.tensor_parallel),
+                           result->scenario.overlap.gradient_reduce ? "yes" : "no",
+                           result->scenario.overlap.weight_gather ? "yes" : "no")
             << fmt::format("  step          {}\n", core::format(s.total()))
             << fmt::format("  MFU / HFU     {:.1f}% / {:.1f}%\n", 100 * t.mfu, 100 * t.hfu)
             << fmt::format("  tokens/s      {:.4g} ({:.4g} per chip)\n", t.tokens_per_s(),

@@ -45,12 +45,24 @@ struct TrainFormats {
   core::NumberFormat master_weights = core::NumberFormat::kFP32;
 };
 
-// Communication that runs under compute instead of after it. Off by
-// default: Megatron-LM of the validation runs overlapped none of it.
+// How much of the tensor-parallel communication runs under GEMMs:
+//   none      all of it after the GEMMs it serves;
+//   backward  Megatron-LM's asynchronous backward pass: each column-parallel
+//             GEMM's input-gradient reduction runs under its weight-gradient
+//             GEMM, and with SP the re-gather of its input under its
+//             input-gradient GEMM (Korthikanti et al. 2022, §4.2.2 and §6.2);
+//   all       every TP collective split and pipelined with the GEMMs beside
+//             it (TransformerEngine's userbuffers, Flux).
+enum class TensorOverlap { kNone, kBackward, kAll };
+[[nodiscard]] std::string_view name(TensorOverlap o);
+
+// Communication that runs under compute instead of after it. None by
+// default; the overlap is free: the cost of sharing the chip with the
+// communication kernels is not modelled (docs/cluster.md).
 struct Overlap {
   bool gradient_reduce = false;  // DP gradient reduction under the last micro-batch's backward pass
   bool weight_gather = false;    // ZeRO's weight all-gather under the first micro-batch's forward pass
-  bool tensor_parallel = false;  // TP collectives under the GEMMs around them (split and pipelined)
+  TensorOverlap tensor_parallel = TensorOverlap::kNone;
 };
 
 struct TrainScenario {
@@ -133,12 +145,16 @@ enum class ParallelGroup { kTensor, kPipeline, kData, kExpert, kContext };
 // moving a buffer of `bytes` per chip (the size of the tensor being reduced
 // or gathered, as NCCL counts it) within a group of `group_size` chips.
 struct Collective {
-  std::string name;  // "tp_forward_allreduce"
+  std::string name;  // "tp_forward_all_reduce"
   CollectiveKind kind = CollectiveKind::kAllReduce;
   ParallelGroup group = ParallelGroup::kTensor;
   int64_t group_size = 1;
   core::Bytes bytes;
   int64_t count = 0;
+  Phase phase = Phase::kForward;
+  // Launched asynchronously beside a GEMM that does not wait for it (the
+  // `backward` tensor overlap).
+  bool asynchronous = false;
 
   [[nodiscard]] core::Bytes total() const { return bytes * static_cast<double>(count); }
 };
@@ -147,8 +163,9 @@ struct Collective {
 // stage (Narayanan et al. 2021 §3; Korthikanti et al. 2022 §4.2.2):
 // per layer and micro-batch, two all-reduces of the b*s*h activations in the
 // forward pass and two in the backward (with SP: an all-gather and a
-// reduce-scatter in place of each; full recompute repeats the forward
-// pair); b*s*h activations sent to the next stage and gradients back per
+// reduce-scatter in place of each, and in the backward pass the two
+// column-parallel GEMMs' inputs gathered again; full recompute repeats the
+// forward's); b*s*h activations sent to the next stage and gradients back per
 // micro-batch; the gradients all-reduced over the data-parallel group (ZeRO:
 // reduce-scatter, then all-gather of the updated weights); MoE layers
 // exchange routed tokens all-to-all over the expert group.
