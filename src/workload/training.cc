@@ -372,10 +372,16 @@ std::vector<Collective> training_collectives(const ModelSpec& model, const Train
   }
   if (p.pipeline > 1) {
     // Activations forward and their gradients back, once per micro-batch and
-    // model chunk; with SP each TP rank sends its 1/t share (scatter-gather).
-    const core::Bytes message = p.sequence_parallel ? bsh / static_cast<double>(p.tensor) : bsh;
-    out.push_back({"pp_send_recv", CollectiveKind::kSendRecv, ParallelGroup::kPipeline, 2, message,
-                   2 * s.micro_batches() * p.virtual_stages, Phase::kForward, false});
+    // model chunk. Each TP rank sends only its 1/t share: with SP that is all
+    // it holds; without, the receiver gathers the whole over the TP group
+    // (the scatter/gather of Narayanan et al. 2021 §4.1).
+    const int64_t messages = 2 * s.micro_batches() * p.virtual_stages;
+    out.push_back({"pp_send_recv", CollectiveKind::kSendRecv, ParallelGroup::kPipeline, 2,
+                   bsh / static_cast<double>(p.tensor), messages, Phase::kForward, false});
+    if (p.tensor > 1 && !p.sequence_parallel) {
+      out.push_back({"pp_tp_all_gather", CollectiveKind::kAllGather, ParallelGroup::kTensor, p.tensor, bsh, messages,
+                     Phase::kForward, false});
+    }
   }
   const int64_t dp_group = p.data * p.context;
   if (dp_group > 1) {

@@ -65,7 +65,7 @@ TEST(Collectives, MegatronLayoutOf175B) {
                                   static_cast<double>(m.embedding_params())) / 8;
   std::map<std::string, Collective> by_name;
   for (const auto& c : training_collectives(m, s)) by_name[c.name] = c;
-  ASSERT_EQ(by_name.size(), 4u);
+  ASSERT_EQ(by_name.size(), 5u);
 
   const auto& tp_fwd = by_name.at("tp_forward_all_reduce");
   EXPECT_EQ(tp_fwd.kind, CollectiveKind::kAllReduce);
@@ -74,9 +74,13 @@ TEST(Collectives, MegatronLayoutOf175B) {
   EXPECT_EQ(tp_fwd.count, 2 * 24 * 96);  // two per layer (attention, MLP), 24 layers per stage, 96 micro-batches
   EXPECT_EQ(by_name.at("tp_backward_all_reduce").count, 2 * 24 * 96);
 
+  // Activations forward, gradients back, per micro-batch: each TP rank sends
+  // its 1/t share and the receiver gathers the whole (scatter/gather).
   const auto& pp = by_name.at("pp_send_recv");
-  EXPECT_EQ(pp.bytes.base(), bsh_bytes);
-  EXPECT_EQ(pp.count, 2 * 96);  // activations forward, gradients back, per micro-batch
+  EXPECT_EQ(pp.bytes.base(), bsh_bytes / 8);
+  EXPECT_EQ(pp.count, 2 * 96);
+  EXPECT_EQ(by_name.at("pp_tp_all_gather").bytes.base(), bsh_bytes);
+  EXPECT_EQ(by_name.at("pp_tp_all_gather").count, 2 * 96);
 
   const auto& dp = by_name.at("dp_gradient_all_reduce");
   EXPECT_EQ(dp.group_size, 16);
