@@ -782,11 +782,17 @@ core::Result<TrainResult> train(const config::Catalog& catalog, const TrainReque
       core::append_new(errors, from_request(loaded.errors(), "system"));
     }
   }
+  const workload::Parallelism p = scenario ? scenario->parallelism : workload::Parallelism{};
+  const int64_t chips = p.tensor * p.pipeline * p.data * p.context;
+  if (chip && !request.system && chips > 1 && !chip->scale_up) {
+    errors.push_back(core::bad_input(
+        fmt::format("'{}' has no scale-up link to join {} chips: name a system (--system)", chip->id, chips),
+        "system"));
+  }
   if (!errors.empty()) return errors;
 
-  const auto& p = scenario->parallelism;
   TrainResult out{*chip, *model, *scenario, {}, {}, request.tokens};
-  out.system = cluster ? *cluster : system::single_switch(*chip, p.tensor * p.pipeline * p.data * p.context);
+  out.system = cluster ? *cluster : system::single_switch(*chip, chips);
   auto step = system::train_step(*chip, *model, *scenario, out.system, request.tier);
   if (!step) return step.errors();
   out.step = std::move(step).value();

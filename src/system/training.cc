@@ -30,10 +30,11 @@ Group group_of(const workload::Collective& c, const workload::Parallelism& p) {
 }
 
 // Seconds of one stage's work per phase; `layers` for the transformer
-// layers, `edge` for the embedding, final norm, LM head and loss.
+// layers, `edge` for the embedding, final norm, LM head and loss, whose
+// collectives (`comm`) also run on their stage alone.
 struct PhaseSeconds {
-  double forward = 0, backward = 0, recompute = 0;
-  [[nodiscard]] double sum() const { return forward + backward + recompute; }
+  double forward = 0, backward = 0, recompute = 0, comm = 0;
+  [[nodiscard]] double sum() const { return forward + backward + recompute + comm; }
   void add(Phase phase, double t) {
     if (phase == Phase::kForward) forward += t;
     if (phase == Phase::kBackward) backward += t;
@@ -68,11 +69,6 @@ core::Result<TrainingResult> train_step(const hw::ChipSpec& chip, const workload
     errors.push_back(core::bad_input(
         fmt::format("the layout needs {} chips; the system '{}' has {}", chips, system.id, system.chips()),
         "train.parallelism"));
-  }
-  if (chips > 1 && !chip.scale_up && system.id == "single-switch") {
-    errors.push_back(core::bad_input(
-        fmt::format("'{}' has no scale-up link to join {} chips; name a system file", chip.id, chips),
-        "system"));
   }
   if (!errors.empty()) return errors;
 
@@ -127,7 +123,13 @@ core::Result<TrainingResult> train_step(const hw::ChipSpec& chip, const workload
     const double all = cost.each.time.base() * static_cast<double>(c.count);
     switch (c.group) {
       case ParallelGroup::kTensor:
-        (c.asynchronous ? tensor_async : tensor_comm) += all;
+        if (c.stage == workload::Stage::kFirst) {
+          first_edge.comm += all;
+        } else if (c.stage == workload::Stage::kLast) {
+          last_edge.comm += all;
+        } else {
+          (c.asynchronous ? tensor_async : tensor_comm) += all;
+        }
         break;
       case ParallelGroup::kContext:
         context_comm += all;
@@ -177,7 +179,7 @@ core::Result<TrainingResult> train_step(const hw::ChipSpec& chip, const workload
   for (CollectiveCost& c : r.collectives) {
     auto share = [](double exposed, double all) { return all > 0 ? exposed / all : 0.0; };
     double kept = 1;
-    if (c.collective.group == ParallelGroup::kTensor) {
+    if (c.collective.group == ParallelGroup::kTensor && c.collective.stage == workload::Stage::kEvery) {
       kept = c.collective.asynchronous ? share(tensor_async_exposed, tensor_async)
                                        : share(tensor_sync_exposed, tensor_comm);
     }
@@ -194,6 +196,7 @@ core::Result<TrainingResult> train_step(const hw::ChipSpec& chip, const workload
     edge.forward = first_edge.forward + last_edge.forward;
     edge.backward = first_edge.backward + last_edge.backward;
     edge.recompute = first_edge.recompute + last_edge.recompute;
+    edge.comm = first_edge.comm + last_edge.comm;
   }
   // The bubble: (p - 1) / v micro-batches of the mean stage.
   const double mean_mb = (layers.sum() + (first_edge.sum() + last_edge.sum()) / stages + tensor_exposed +
@@ -205,7 +208,7 @@ core::Result<TrainingResult> train_step(const hw::ChipSpec& chip, const workload
   s.backward = core::Time::from_base(layers.backward + edge.backward);
   s.recompute = core::Time::from_base(layers.recompute + edge.recompute);
   s.optimizer = core::Time::from_base(optimizer);
-  s.tensor_comm = core::Time::from_base(tensor_exposed);
+  s.tensor_comm = core::Time::from_base(tensor_exposed + edge.comm);
   s.context_comm = core::Time::from_base(context_comm);
   s.expert_comm = core::Time::from_base(expert_comm);
   s.pipeline_comm = core::Time::from_base(pipeline_comm);

@@ -330,7 +330,8 @@ std::vector<Collective> training_collectives(const ModelSpec& model, const Train
     const int64_t pairs = 2 * per_layer_and_micro_batch;
     const bool full = s.recompute == Recompute::kFull;
     auto add = [&](std::string name, CollectiveKind kind, Phase phase, bool asynchronous) {
-      out.push_back({std::move(name), kind, ParallelGroup::kTensor, p.tensor, bsh, pairs, phase, asynchronous});
+      out.push_back(
+          {std::move(name), kind, ParallelGroup::kTensor, p.tensor, bsh, pairs, phase, asynchronous, Stage::kEvery});
     };
     if (p.sequence_parallel) {
       add("tp_forward_all_gather", CollectiveKind::kAllGather, Phase::kForward, false);
@@ -347,6 +348,28 @@ std::vector<Collective> training_collectives(const ModelSpec& model, const Train
       if (full) add("tp_recompute_all_reduce", CollectiveKind::kAllReduce, Phase::kRecompute, false);
       add("tp_backward_all_reduce", CollectiveKind::kAllReduce, Phase::kBackward, true);
     }
+    // The vocabulary-parallel edges, once per micro-batch (Megatron-LM's
+    // VocabParallelEmbedding, parallel_lm_logits, vocab_parallel_cross_entropy):
+    // the embedding's partial rows summed (with SP, scattered; their gradient
+    // gathered back), the LM head's input gathered under SP (its gradient
+    // scattered) or its gradient summed without; the loss's maximum, sum of
+    // exponentials and target logits, one FP32 value per token each.
+    const int64_t m = s.micro_batches();
+    auto edge = [&](std::string name, CollectiveKind kind, core::Bytes bytes, int64_t count, Phase phase,
+                    Stage stage) {
+      out.push_back({std::move(name), kind, ParallelGroup::kTensor, p.tensor, bytes, count, phase, false, stage});
+    };
+    if (p.sequence_parallel) {
+      edge("tp_embedding_reduce_scatter", CollectiveKind::kReduceScatter, bsh, m, Phase::kForward, Stage::kFirst);
+      edge("tp_embedding_all_gather", CollectiveKind::kAllGather, bsh, m, Phase::kBackward, Stage::kFirst);
+      edge("tp_lm_head_all_gather", CollectiveKind::kAllGather, bsh, m, Phase::kForward, Stage::kLast);
+      edge("tp_lm_head_reduce_scatter", CollectiveKind::kReduceScatter, bsh, m, Phase::kBackward, Stage::kLast);
+    } else {
+      edge("tp_embedding_all_reduce", CollectiveKind::kAllReduce, bsh, m, Phase::kForward, Stage::kFirst);
+      edge("tp_lm_head_all_reduce", CollectiveKind::kAllReduce, bsh, m, Phase::kBackward, Stage::kLast);
+    }
+    edge("tp_loss_all_reduce", CollectiveKind::kAllReduce, core::Bytes::from_base(tokens * 4), 3 * m,
+         Phase::kForward, Stage::kLast);
   }
   if (p.context > 1) {
     // Each chip gathers the keys and values (MLA: the latent) of the whole
@@ -356,9 +379,9 @@ std::vector<Collective> training_collectives(const ModelSpec& model, const Train
     const double kv_share = model.mla ? 1.0 : static_cast<double>(p.tensor);
     const core::Bytes kv = core::Bytes::from_base(tokens * kv_width * act / kv_share);
     out.push_back({"cp_kv_all_gather", CollectiveKind::kAllGather, ParallelGroup::kContext, p.context, kv,
-                   per_layer_and_micro_batch, Phase::kForward, false});
+                   per_layer_and_micro_batch, Phase::kForward, false, Stage::kEvery});
     out.push_back({"cp_kv_reduce_scatter", CollectiveKind::kReduceScatter, ParallelGroup::kContext, p.context, kv,
-                   per_layer_and_micro_batch, Phase::kBackward, false});
+                   per_layer_and_micro_batch, Phase::kBackward, false, Stage::kEvery});
   }
   if (model.moe && p.expert > 1) {
     // Routed tokens go to their experts' chips and come back: dispatch and
@@ -368,7 +391,7 @@ std::vector<Collective> training_collectives(const ModelSpec& model, const Train
                                                       static_cast<double>(model.hidden) * act);
     const int64_t moe_layers_per_stage = model.moe->layers / p.pipeline;
     out.push_back({"ep_all_to_all", CollectiveKind::kAllToAll, ParallelGroup::kExpert, p.expert, routed,
-                   4 * moe_layers_per_stage * s.micro_batches(), Phase::kForward, false});
+                   4 * moe_layers_per_stage * s.micro_batches(), Phase::kForward, false, Stage::kEvery});
   }
   if (p.pipeline > 1) {
     // Activations forward and their gradients back, once per micro-batch and
@@ -377,10 +400,10 @@ std::vector<Collective> training_collectives(const ModelSpec& model, const Train
     // (the scatter/gather of Narayanan et al. 2021 §4.1).
     const int64_t messages = 2 * s.micro_batches() * p.virtual_stages;
     out.push_back({"pp_send_recv", CollectiveKind::kSendRecv, ParallelGroup::kPipeline, 2,
-                   bsh / static_cast<double>(p.tensor), messages, Phase::kForward, false});
+                   bsh / static_cast<double>(p.tensor), messages, Phase::kForward, false, Stage::kEvery});
     if (p.tensor > 1 && !p.sequence_parallel) {
       out.push_back({"pp_tp_all_gather", CollectiveKind::kAllGather, ParallelGroup::kTensor, p.tensor, bsh, messages,
-                     Phase::kForward, false});
+                     Phase::kForward, false, Stage::kEvery});
     }
   }
   const int64_t dp_group = p.data * p.context;
@@ -390,13 +413,13 @@ std::vector<Collective> training_collectives(const ModelSpec& model, const Train
     const core::Bytes weights = core::Bytes::from_base(params * core::bytes_per_element(s.formats.compute));
     if (p.zero_stage == 0) {
       out.push_back({"dp_gradient_all_reduce", CollectiveKind::kAllReduce, ParallelGroup::kData, dp_group, grads, 1,
-                     Phase::kBackward, false});
+                     Phase::kBackward, false, Stage::kEvery});
     } else {
       out.push_back({"dp_gradient_reduce_scatter", CollectiveKind::kReduceScatter, ParallelGroup::kData, dp_group,
-                     grads, 1, Phase::kBackward, false});
+                     grads, 1, Phase::kBackward, false, Stage::kEvery});
       // ZeRO-3 gathers the weights before the forward and the backward pass.
       out.push_back({"dp_weight_all_gather", CollectiveKind::kAllGather, ParallelGroup::kData, dp_group, weights,
-                     p.zero_stage >= 3 ? 2 : 1, Phase::kForward, false});
+                     p.zero_stage >= 3 ? 2 : 1, Phase::kForward, false, Stage::kEvery});
     }
   }
   return out;

@@ -65,7 +65,7 @@ TEST(Collectives, MegatronLayoutOf175B) {
                                   static_cast<double>(m.embedding_params())) / 8;
   std::map<std::string, Collective> by_name;
   for (const auto& c : training_collectives(m, s)) by_name[c.name] = c;
-  ASSERT_EQ(by_name.size(), 5u);
+  ASSERT_EQ(by_name.size(), 8u);
 
   const auto& tp_fwd = by_name.at("tp_forward_all_reduce");
   EXPECT_EQ(tp_fwd.kind, CollectiveKind::kAllReduce);
@@ -81,6 +81,13 @@ TEST(Collectives, MegatronLayoutOf175B) {
   EXPECT_EQ(pp.count, 2 * 96);
   EXPECT_EQ(by_name.at("pp_tp_all_gather").bytes.base(), bsh_bytes);
   EXPECT_EQ(by_name.at("pp_tp_all_gather").count, 2 * 96);
+
+  // The vocabulary-parallel edges run once per micro-batch, on their stage.
+  EXPECT_EQ(by_name.at("tp_embedding_all_reduce").stage, Stage::kFirst);
+  EXPECT_EQ(by_name.at("tp_lm_head_all_reduce").stage, Stage::kLast);
+  EXPECT_EQ(by_name.at("tp_lm_head_all_reduce").count, 96);
+  EXPECT_EQ(by_name.at("tp_loss_all_reduce").bytes.base(), 2048 * 4);  // one FP32 value per token
+  EXPECT_EQ(by_name.at("tp_loss_all_reduce").count, 3 * 96);
 
   const auto& dp = by_name.at("dp_gradient_all_reduce");
   EXPECT_EQ(dp.group_size, 16);

@@ -79,7 +79,8 @@ struct TrainingResult {
                                                       perf::Tier tier = perf::Tier::kTile);
 
 // A system of one level: the chip's scale-up link joining `chips` chips in
-// one switch, for layouts run without a system file.
+// one switch, for layouts run without a system file (the chip must have a
+// scale-up link).
 [[nodiscard]] System single_switch(const hw::ChipSpec& chip, int64_t chips);
 
 }  // namespace tfab::system

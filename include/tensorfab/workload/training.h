@@ -141,6 +141,10 @@ enum class CollectiveKind { kAllReduce, kReduceScatter, kAllGather, kAllToAll, k
 enum class ParallelGroup { kTensor, kPipeline, kData, kExpert, kContext };
 [[nodiscard]] std::string_view name(ParallelGroup g);
 
+// Which pipeline stages run a collective: every one (the layers'), or only
+// the first (the embedding's) or the last (the LM head's and the loss's).
+enum class Stage { kEvery, kFirst, kLast };
+
 // One kind of collective a chip takes part in: `count` times per step, each
 // moving a buffer of `bytes` per chip (the size of the tensor being reduced
 // or gathered, as NCCL counts it) within a group of `group_size` chips.
@@ -155,6 +159,7 @@ struct Collective {
   // Launched asynchronously beside a GEMM that does not wait for it (the
   // `backward` tensor overlap).
   bool asynchronous = false;
+  Stage stage = Stage::kEvery;
 
   [[nodiscard]] core::Bytes total() const { return bytes * static_cast<double>(count); }
 };
@@ -165,7 +170,8 @@ struct Collective {
 // forward pass and two in the backward (with SP: an all-gather and a
 // reduce-scatter in place of each, and in the backward pass the two
 // column-parallel GEMMs' inputs gathered again; full recompute repeats the
-// forward's); b*s*h activations sent to the next stage and gradients back per
+// forward's); per micro-batch, the vocabulary-parallel embedding's and LM
+// head's (first and last stage) and the loss's three small all-reduces; b*s*h activations sent to the next stage and gradients back per
 // micro-batch; the gradients all-reduced over the data-parallel group (ZeRO:
 // reduce-scatter, then all-gather of the updated weights); MoE layers
 // exchange routed tokens all-to-all over the expert group.
