@@ -50,6 +50,13 @@ TEST(Collectives, RingAllReduceFollowsAlphaBeta) {
   EXPECT_EQ(seconds(s, CollectiveKind::kAllReduce, n, {1, 1}), 0);
 }
 
+TEST(Collectives, ConcurrentCollectivesShareTheLinks) {
+  const System s = of({switch_level(8, 100, 0)});
+  const auto alone = collective_time(s, CollectiveKind::kAllGather, core::Bytes::from_base(1e9), {8, 1});
+  const auto shared = collective_time(s, CollectiveKind::kAllGather, core::Bytes::from_base(1e9), {8, 1}, 2);
+  EXPECT_NEAR(shared.time.base(), 2 * alone.time.base(), 1e-12);
+}
+
 TEST(Collectives, TreeWinsSmallMessagesOnLargeGroups) {
   const System s = of({switch_level(1024, 25, 10)});
   EXPECT_EQ(collective_time(s, CollectiveKind::kAllReduce, core::Bytes::from_base(4096), {1024, 1}).algorithm,
