@@ -171,8 +171,11 @@ struct Collective {
 // reduce-scatter in place of each, and in the backward pass the two
 // column-parallel GEMMs' inputs gathered again; full recompute repeats the
 // forward's); per micro-batch, the vocabulary-parallel embedding's and LM
-// head's (first and last stage) and the loss's three small all-reduces; b*s*h activations sent to the next stage and gradients back per
-// micro-batch; the gradients all-reduced over the data-parallel group (ZeRO:
+// head's (first and last stage) and the loss's three small all-reduces;
+// b*s*h activations sent to the next stage and gradients back per
+// micro-batch, each TP rank sending its 1/t share and the receiver
+// gathering the whole without SP; the gradients all-reduced over the
+// data-parallel group (ZeRO:
 // reduce-scatter, then all-gather of the updated weights); MoE layers
 // exchange routed tokens all-to-all over the expert group.
 [[nodiscard]] std::vector<Collective> training_collectives(const ModelSpec& model, const TrainScenario& scenario);
