@@ -17,6 +17,7 @@
 #include "tensorfab/api/api.h"
 #include "tensorfab/hw/chip.h"
 #include "tensorfab/perf/serving.h"
+#include "tensorfab/system/training.h"
 #include "tensorfab/workload/model.h"
 
 namespace tfab {
@@ -242,6 +243,89 @@ const std::vector<std::string>& priced_chip_ids() {
     return priced;
   }();
   return ids;
+}
+
+// A random training layout of GPT-3 175B on a shipped cluster: sizes that
+// divide its 96 layers and heads, any recomputation, SP and overlap.
+struct TrainingDraw {
+  hw::ChipSpec chip;
+  system::System cluster;
+  workload::TrainScenario scenario;
+};
+
+TrainingDraw draw_training() {
+  static const std::vector<std::pair<std::string, std::string>> kClusters = {
+      {"a100-sxm-80gb", "selene"}, {"h100-sxm", "dgx-h100-superpod"}, {"tpu-v5p", "tpu-v5p-6144"}};
+  const auto& [chip_id, system_id] = *rc::gen::elementOf(kClusters);
+  TrainingDraw d;
+  d.chip = chip(chip_id);
+  auto cluster = system::load_system(shipped(), system_id, d.chip);
+  RC_ASSERT(cluster.ok());
+  d.cluster = *cluster;
+  auto& s = d.scenario;
+  auto& p = s.parallelism;
+  p.tensor = *rc::gen::element<int64_t>(1, 2, 4, 8);
+  p.pipeline = *rc::gen::element<int64_t>(1, 2, 4, 8);
+  p.virtual_stages = p.pipeline > 1 ? *rc::gen::element<int64_t>(1, 2, 3) : 1;
+  p.data = *rc::gen::element<int64_t>(1, 2, 4, 16);
+  p.sequence_parallel = p.tensor > 1 && *rc::gen::arbitrary<bool>();
+  p.zero_stage = *rc::gen::inRange(0, 4);
+  s.sequence_length = *rc::gen::element<int64_t>(512, 2048, 4096);
+  s.micro_batch = *rc::gen::element<int64_t>(1, 2);
+  s.global_batch = s.micro_batch * p.data * *rc::gen::inRange<int64_t>(1, 17);
+  s.recompute = *rc::gen::element(workload::Recompute::kNone, workload::Recompute::kSelective,
+                                  workload::Recompute::kFull);
+  s.attention = *rc::gen::element(workload::AttentionKernel::kFlash, workload::AttentionKernel::kDense);
+  s.dropout = *rc::gen::element(0.0, 0.1);
+  s.overlap.gradient_reduce = *rc::gen::arbitrary<bool>();
+  s.overlap.weight_gather = *rc::gen::arbitrary<bool>();
+  s.overlap.tensor_parallel = *rc::gen::element(workload::TensorOverlap::kNone, workload::TensorOverlap::kBackward,
+                                                workload::TensorOverlap::kAll);
+  return d;
+}
+
+system::TrainingResult train(const TrainingDraw& d) {
+  auto r = system::train_step(d.chip, model("megatron-175b"), d.scenario, d.cluster);
+  RC_ASSERT(r.ok());
+  return *r;
+}
+
+RC_GTEST_PROP(Properties, TrainingStepsAreFiniteAndTheirPartsAddUp, ()) {
+  const system::TrainingResult r = train(draw_training());
+  const system::StepTime& s = r.step;
+  double parts = 0;
+  for (core::Time t : {s.forward, s.backward, s.recompute, s.optimizer, s.tensor_comm, s.context_comm, s.expert_comm,
+                       s.pipeline_comm, s.data_comm, s.bubble}) {
+    RC_ASSERT(std::isfinite(t.base()));
+    RC_ASSERT(t.base() >= 0);
+    parts += t.base();
+  }
+  RC_ASSERT(std::abs(parts - s.total().base()) <= 1e-9 * parts);
+  RC_ASSERT(r.mfu > 0);
+  RC_ASSERT(r.mfu <= r.hfu);
+  RC_ASSERT(r.hfu < 1);
+  RC_ASSERT(std::isfinite(r.tokens_per_s()) && r.tokens_per_s() > 0);
+}
+
+RC_GTEST_PROP(Properties, AFasterNetworkIsNeverSlower, ()) {
+  const TrainingDraw base = draw_training();
+  TrainingDraw faster = base;
+  const double k = scale();
+  for (auto& level : faster.cluster.levels) level.bandwidth = level.bandwidth * k;
+  const double before = train(base).step.total().base();
+  RC_ASSERT(train(faster).step.total().base() <= before * (1 + kRounding));
+}
+
+RC_GTEST_PROP(Properties, OverlapNeverSlowsAStep, ()) {
+  TrainingDraw d = draw_training();
+  d.scenario.overlap = {};
+  const double serial = train(d).step.total().base();
+  d.scenario.overlap = {true, true, workload::TensorOverlap::kBackward};
+  const double backward = train(d).step.total().base();
+  d.scenario.overlap.tensor_parallel = workload::TensorOverlap::kAll;
+  const double all = train(d).step.total().base();
+  RC_ASSERT(backward <= serial * (1 + kRounding));
+  RC_ASSERT(all <= backward * (1 + kRounding));
 }
 
 RC_GTEST_PROP(Properties, AreaPowerAndCostGrowWithWhatTheyAreMadeOf, ()) {
