@@ -36,20 +36,29 @@ std::vector<int64_t> parse_dims(std::string_view text) {
 Level read_level(config::MapReader r, const hw::ChipSpec& chip) {
   Level level;
   level.name = r.required<std::string>("name", "what joins the chips at this level").value_or("");
-  if (auto n = r.choice("network", "the kind of network", kNetworkNames, true)) {
-    level.network = static_cast<Network>(std::find(kNetworkNames.begin(), kNetworkNames.end(), *n) -
+  const auto network = r.choice("network", "the kind of network", kNetworkNames, true);
+  if (network) {
+    level.network = static_cast<Network>(std::find(kNetworkNames.begin(), kNetworkNames.end(), *network) -
                                          kNetworkNames.begin());
   }
   level.chips =
       r.required<int64_t>("chips", "chips in one domain of this level", Limits::between(1, 1e8)).value_or(1);
+  // Keys that only one kind of network has are errors on the others (when
+  // the network itself was read, so that a misspelt one says so once).
+  auto only_on = [&](Network kind, std::string_view key) {
+    if (network && level.network != kind && r.node().find(key) != nullptr) {
+      r.error(r.node(), key, fmt::format("only a {} level has {}", name(kind), key));
+    }
+  };
   if (auto dims = r.optional<std::string>("torus", "a torus's dimensions, innermost first, e.g. 4x4x4")) {
     level.torus = parse_dims(*dims);
-    if (level.torus.empty())
+    if (level.torus.empty()) {
       r.error(r.node(), "torus", fmt::format("expected dimensions such as 4x4x4, got '{}'", *dims));
-  }
-  if (level.network == Network::kTorus && level.torus.empty() && !r.node().find("torus")) {
+    }
+  } else if (level.network == Network::kTorus && r.node().find("torus") == nullptr) {
     r.error(r.node(), "torus", "a torus needs its dimensions, e.g. torus: 4x4x4");
   }
+  only_on(Network::kTorus, "torus");
 
   const auto link = r.choice("link", "the chip's own link this level uses", kChipLinks, false);
   const auto bandwidth = r.optional<core::Bandwidth>("bandwidth", "per chip, each direction, e.g. 25 GB/s");
@@ -64,7 +73,7 @@ Level read_level(config::MapReader r, const hw::ChipSpec& chip) {
       // The chip's measured collective efficiency is of its scale-up link.
       level.efficiency = *link == "scale_up" ? chip.efficiency.link : 1.0;
     }
-  } else if (!bandwidth) {
+  } else if (r.node().find("bandwidth") == nullptr) {  // a bad one is reported where it is read
     r.error(r.node(), "bandwidth",
             "expected a bandwidth per chip (e.g. 25 GB/s) or link: scale_up | scale_out");
   }
@@ -77,6 +86,8 @@ Level read_level(config::MapReader r, const hw::ChipSpec& chip) {
           .value_or(1);
   level.leaf_chips =
       r.optional<int64_t>("leaf_chips", "chips under one leaf switch", Limits::between(1, 1e8)).value_or(0);
+  only_on(Network::kFatTree, "oversubscription");
+  only_on(Network::kFatTree, "leaf_chips");
   r.finish();
   return level;
 }

@@ -112,10 +112,7 @@ core::Result<Row> run_training_case(const config::Catalog& catalog, const std::s
   Row row{file, c.name, chip.id, "step time, s", step->step.total().base(), c.measured, std::nullopt, {}};
   row.detail = fmt::format("MFU {:.1f}%, bubble {:.0f}%, exposed communication {:.0f}%", 100 * step->mfu,
                            100 * step->step.bubble.base() / row.predicted,
-                           100 * (step->step.tensor_comm + step->step.pipeline_comm + step->step.data_comm +
-                                  step->step.expert_comm + step->step.context_comm)
-                                     .base() /
-                               row.predicted);
+                           100 * step->step.communication().base() / row.predicted);
   return row;
 }
 

@@ -199,6 +199,19 @@ TEST(Topology, ReportsEveryProblemWithItsKey) {
   EXPECT_NE(all.find("latency"), std::string::npos) << all;
 }
 
+TEST(Topology, KeysOfAnotherKindOfNetworkAreErrors) {
+  auto r = read(
+      "name: mixed\n"
+      "levels:\n"
+      "  - {name: a, network: switch, chips: 16, torus: 4x4, leaf_chips: 8, bandwidth: 10 GB/s, latency: 1 "
+      "us}\n");
+  ASSERT_FALSE(r.ok());
+  std::string all;
+  for (const auto& e : r.errors()) all += e.key_path + ": " + e.message + "\n";
+  EXPECT_NE(all.find("levels[0].torus: only a torus level has torus"), std::string::npos) << all;
+  EXPECT_NE(all.find("levels[0].leaf_chips: only a fat-tree level has leaf_chips"), std::string::npos) << all;
+}
+
 TEST(Topology, ShippedSystemsLoad) {
   const hw::ChipSpec chip = hw::load_chip(shipped(), "h100-sxm").value();
   for (const std::string& id : shipped().ids("systems")) {

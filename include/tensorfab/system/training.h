@@ -39,9 +39,11 @@ struct StepTime {
   core::Time data_comm;                                // exposed gradient reduction and weight gathers
   core::Time bubble;                                   // pipeline fill and drain
 
+  [[nodiscard]] core::Time communication() const {
+    return tensor_comm + context_comm + expert_comm + pipeline_comm + data_comm;
+  }
   [[nodiscard]] core::Time total() const {
-    return forward + backward + recompute + optimizer + tensor_comm + context_comm + expert_comm +
-           pipeline_comm + data_comm + bubble;
+    return forward + backward + recompute + optimizer + communication() + bubble;
   }
 };
 
