@@ -127,6 +127,11 @@ core::Result<PhysicalReport> physical_of(PhysicalReport parts, const cost::Physi
 void add_serving_cost(const config::Catalog& catalog, const cost::PhysicalCalibration& calibration,
                       const cost::Datacenter& datacenter, EvalResult& row);
 
+// Adds the power, energy and cost of the training run; what cannot be
+// derived is named in `run.cost_unknown`.
+void add_training_cost(const config::Catalog& catalog, const cost::PhysicalCalibration& calibration,
+                       const cost::Datacenter& datacenter, perf::Tier tier, TrainResult& run);
+
 }  // namespace
 
 std::vector<std::string> list(const config::Catalog& catalog, std::string_view kind) { return catalog.ids(kind); }
@@ -500,6 +505,92 @@ void add_serving_cost(const config::Catalog& catalog, const cost::PhysicalCalibr
   }
 }
 
+// Of a collective's buffer, the share each chip sends to the others, as the
+// bandwidth-optimal algorithms do (NCCL's bus-bandwidth factors).
+double sent_share(workload::CollectiveKind kind, int64_t group_size) {
+  const double g = static_cast<double>(group_size);
+  switch (kind) {
+    case workload::CollectiveKind::kAllReduce: return 2 * (g - 1) / g;
+    case workload::CollectiveKind::kReduceScatter:
+    case workload::CollectiveKind::kAllGather:
+    case workload::CollectiveKind::kAllToAll: return (g - 1) / g;
+    case workload::CollectiveKind::kSendRecv: return 1;
+  }
+  return 1;
+}
+
+void add_training_cost(const config::Catalog& catalog, const cost::PhysicalCalibration& calibration,
+                       const cost::Datacenter& datacenter, perf::Tier tier, TrainResult& run) {
+  run.datacenter = datacenter;
+  PhysicalReport parts = load_parts(catalog, run.chip);
+  if (!parts.node) {
+    run.cost_unknown = parts.unknown;
+    return;
+  }
+  auto rates = cost::energy_rates(run.chip, *parts.node, parts.memory, calibration.power, parts.multi_die);
+  auto unknown = [&](const core::Diagnostics& errors, const char* what) {
+    for (const auto& e : errors) run.cost_unknown.push_back(what + e.message);
+  };
+  if (!rates) return unknown(rates.errors(), "power: ");
+
+  // One chip of the mean stage: its layers and its own optimizer step, and
+  // the edges (embedding, LM head, loss) spread over the stages.
+  const double stages = static_cast<double>(run.scenario.parallelism.pipeline);
+  workload::Graph own, edges;
+  for (auto& op : workload::training_graph(run.model, run.scenario).ops) {
+    (op.per_layer || op.phase == workload::Phase::kOptimizer ? own : edges).ops.push_back(std::move(op));
+  }
+  auto created = perf::OpTimer::create(run.chip, run.scenario.formats.compute, tier);
+  if (!created) return unknown(created.errors(), "power: ");
+  perf::OpTimer timer = std::move(created).value();
+  auto own_ops = perf::cost_ops(timer, own, 0);
+  auto edge_ops = perf::cost_ops(timer, edges, 0);
+  if (!own_ops) return unknown(own_ops.errors(), "power: ");
+  if (!edge_ops) return unknown(edge_ops.errors(), "power: ");
+  auto own_energy = cost::energy_of(*own_ops, *rates);
+  auto edge_energy = cost::energy_of(*edge_ops, *rates);
+  if (!own_energy) return unknown(own_energy.errors(), "power: ");
+  if (!edge_energy) return unknown(edge_energy.errors(), "power: ");
+  const cost::EnergyUse compute = *own_energy + *edge_energy * (1 / stages);
+  const core::Time busy = cost::total_time(*own_ops) + cost::total_time(*edge_ops) / stages;
+  const core::Time compute_bound =
+      cost::compute_bound_time(*own_ops) + cost::compute_bound_time(*edge_ops) / stages;
+
+  // What the chip sends per step; the edges' collectives run on their stage alone.
+  double sent = 0;
+  for (const auto& c : run.step.collectives) {
+    const auto& k = c.collective;
+    sent += k.bytes.base() * static_cast<double>(k.count) * sent_share(k.kind, k.group_size) /
+            (k.stage == workload::Stage::kEvery ? 1 : stages);
+  }
+
+  TrainCost c;
+  c.power = cost::workload_power(compute, busy, compute_bound, *rates);
+  // A capped clock stretches the compute and the bubble (idle compute time), not the communication.
+  const system::StepTime& s = run.step.step;
+  const core::Time stretched = s.forward + s.backward + s.recompute + s.optimizer + s.bubble;
+  c.step_time = s.total() + stretched * (c.power.slowdown - 1);
+  const core::Time working = std::min(busy * c.power.slowdown, c.step_time);
+  const core::Energy chip_step = c.power.drawn * working + rates->idle * (c.step_time - working) +
+                                 rates->link * core::Bytes::from_base(sent);
+  c.average_power = chip_step / c.step_time;
+  const double chips = static_cast<double>(run.step.chips);
+  c.tokens_per_joule = run.step.tokens_per_step / (chip_step.base() * chips);
+  c.run_energy = chip_step * (chips * run.steps() * datacenter.server_power * datacenter.pue);
+  run.cost = c;
+
+  auto physical = physical_of(std::move(parts), calibration);
+  if (!physical) return unknown(physical.errors(), "cost: ");
+  if (!physical->bill || !physical->bill->total) {
+    const auto& missing = physical->bill ? physical->bill->missing : physical->unknown;
+    for (const auto& m : missing) run.cost_unknown.push_back("cost: " + m);
+    return;
+  }
+  run.cost->tco = cost::tco(*physical->bill->total, c.average_power, datacenter);
+  run.cost->per_step = run.cost->tco->per_hour() * (chips * c.step_time.base() / 3600);
+  run.cost->per_run = *run.cost->per_step * run.steps();
+}
+
 }  // namespace
 
 nlohmann::ordered_json to_json(const PhysicalReport& r) {
@@ -789,15 +880,56 @@ core::Result<TrainResult> train(const config::Catalog& catalog, const TrainReque
         fmt::format("'{}' has no scale-up link to join {} chips: name a system (--system)", chip->id, chips),
         "system"));
   }
+  auto datacenter = cost::load_datacenter(catalog, request.datacenter);
+  if (!datacenter) core::append_new(errors, from_request(datacenter.errors(), "datacenter"));
+  auto calibration = cost::load_physical_calibration(catalog);
+  if (!calibration) core::append_new(errors, calibration.errors());
   if (!errors.empty()) return errors;
 
-  TrainResult out{*chip, *model, *scenario, {}, {}, request.tokens};
+  TrainResult out;
+  out.chip = *chip;
+  out.model = *model;
+  out.scenario = *scenario;
+  out.tokens = request.tokens;
   out.system = cluster ? *cluster : system::single_switch(*chip, chips);
   auto step = system::train_step(*chip, *model, *scenario, out.system, request.tier);
   if (!step) return step.errors();
   out.step = std::move(step).value();
+  add_training_cost(catalog, *calibration, *datacenter, request.tier, out);
   return out;
 }
+
+namespace {
+
+// Power, energy and cost of the run; null figures where `unknown` says why.
+nlohmann::ordered_json train_cost_json(const TrainResult& r) {
+  using report::optional;
+  using report::quantity;
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  if (r.datacenter) {
+    const auto& d = *r.datacenter;
+    j["datacenter"] = {{"id", d.id}, {"fingerprint", d.fingerprint}, {"pue", d.pue},
+                       {"electricity", quantity(d.electricity)}, {"lifetime", quantity(d.lifetime)}};
+  }
+  if (r.cost) {
+    const auto& c = *r.cost;
+    j["power_per_chip"] = {{"compute_demand", quantity(c.power.demand)},
+                           {"compute_drawn", quantity(c.power.drawn)},
+                           {"clock_scale", c.power.clock_scale},
+                           {"average", quantity(c.average_power)}};
+    j["step_time_at_tdp"] = quantity(c.step_time);
+    j["tokens_per_joule"] = c.tokens_per_joule;
+    j["run_energy_at_facility"] = quantity(c.run_energy);
+    j["usd_per_chip_hour"] = c.tco ? nlohmann::ordered_json(c.tco->per_hour().base()) : nullptr;
+    j["chip_cost"] = c.tco ? quantity(c.tco->chip) : nullptr;
+    j["usd_per_step"] = c.per_step ? nlohmann::ordered_json(c.per_step->base()) : nullptr;
+    j["usd_per_run"] = c.per_run ? nlohmann::ordered_json(c.per_run->base()) : nullptr;
+  }
+  j["unknown"] = r.cost_unknown;
+  return j;
+}
+
+}  // namespace
 
 nlohmann::ordered_json to_json(const TrainResult& r) {
   using report::quantity;
@@ -872,7 +1004,8 @@ nlohmann::ordered_json to_json(const TrainResult& r) {
               {"activations", quantity(t.memory.activations)},
               {"total", quantity(t.memory.total())},
               {"fits", t.fits}}},
-            {"collectives", collectives}}}};
+            {"collectives", collectives}}},
+          {"cost", train_cost_json(r)}};
 }
 
 core::Result<ModelReport> show_model(const config::Catalog& catalog, const ModelRequest& request) {

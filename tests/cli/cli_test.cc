@@ -426,6 +426,24 @@ TEST(Cli, TrainsOnACluster) {
   EXPECT_FALSE(result["collectives"].empty());
   Outcome text = tensorfab("train --chip a100-sxm-80gb --model megatron-175b --system selene");
   EXPECT_NE(text.out.find("pipeline bubble"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("HBM2e"), std::string::npos) << text.out;  // why A100's power is not derived
+}
+
+TEST(Cli, PricesATrainingRun) {
+  Outcome r = tensorfab("train --chip seed-2nm --model gpt3-175b --system seed-cluster --tokens 1e12 --format json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto cost = nlohmann::json::parse(r.out)["cost"];
+  EXPECT_EQ(cost["datacenter"]["id"], "hyperscale");
+  EXPECT_TRUE(cost["unknown"].empty()) << cost.dump();
+  const double steps = 1e12 / (64.0 * 2048);
+  EXPECT_NEAR(cost["usd_per_run"].get<double>(), cost["usd_per_step"].get<double>() * steps, 1e-6);
+  EXPECT_GT(cost["run_energy_at_facility"]["value"].get<double>(), 0);
+  Outcome text = tensorfab("train --chip seed-2nm --model gpt3-175b --system seed-cluster");
+  EXPECT_NE(text.out.find("MWh at the facility"), std::string::npos) << text.out;
+
+  Outcome bad = tensorfab("train --chip seed-2nm --model gpt3-175b --system seed-cluster --datacenter hyperscal");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("hyperscale"), std::string::npos) << bad.err;  // the suggestion
 }
 
 TEST(Cli, ValidatesThePhysicalModel) {

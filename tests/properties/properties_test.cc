@@ -352,8 +352,9 @@ RC_GTEST_PROP(Properties, AreaPowerAndCostGrowWithWhatTheyAreMadeOf, ()) {
   }
   RC_ASSERT(physical(id, more_sram).area->total.base() > base.area->total.base());
 
-  // A larger die, more memory per stack: a dearer part.
-  const auto die = physical(id, {fmt::format("chip.die_area={} mm^2", base.die.in(1_mm2) * k)});
+  // A larger die, more memory per stack: a dearer part. (die_area is all the logic dies together.)
+  const double dies = static_cast<double>(spec.dies);
+  const auto die = physical(id, {fmt::format("chip.die_area={} mm^2", base.die.in(1_mm2) * dies * k)});
   RC_ASSERT(die.bill->total->base() > base.bill->total->base());
   const auto memory = physical(id, {fmt::format("chip.memory.capacity_per_stack={} GiB",
                                                 spec.memory.capacity_per_stack.in(1_GiB) * k)});

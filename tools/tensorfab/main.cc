@@ -210,6 +210,43 @@ int run_show_model(const config::Catalog& catalog, const api::ModelRequest& requ
   return kOk;
 }
 
+// A training run's power, energy and cost, with what kept a figure out.
+std::string train_cost_section(const api::TrainResult& r) {
+  std::string out = "\nPower and cost:\n";
+  if (const auto& c = r.cost) {
+    const auto& dc = *r.datacenter;
+    const double chips = static_cast<double>(r.step.chips);
+    out += fmt::format("  power/chip    {} computing ({}), {} over the step\n", core::format(c->power.drawn),
+                       c->power.clock_scale < 1
+                           ? fmt::format("asks {}, the TDP holds the clock to {:.0f}%", core::format(c->power.demand),
+                                         100 * c->power.clock_scale)
+                           : "full clock",
+                       core::format(c->average_power));
+    if (c->power.clock_scale < 1) out += fmt::format("  step at TDP   {}\n", core::format(c->step_time));
+    out += fmt::format("  tokens/J      {:.3g} (the chips' own energy)\n", c->tokens_per_joule);
+    if (c->tco) {
+      out += fmt::format("  per chip      made for ${:.0f}; ${:.3f} per hour in service\n", c->tco->chip.base(),
+                         c->tco->per_hour().base());
+      out += fmt::format("  per step      ${:.4g} for the {:.0f} chips\n", c->per_step->base(), chips);
+    }
+    auto dollars = [](core::Money m) {
+      return m.base() >= 1e6 ? fmt::format("${:.4g} M", m.base() / 1e6) : fmt::format("${:.0f}", m.base());
+    };
+    out += fmt::format("  the run       {:.3g} tokens: {:.4g} MWh at the facility{}\n", r.tokens,
+                       c->run_energy.base() / 3.6e9, c->per_run ? ", " + dollars(*c->per_run) : "");
+    out += fmt::format(
+        "Power: idle plus the energy of each MAC, HBM byte and link byte; over the TDP the clock falls "
+        "(docs/physical-model.md).\nTCO: {} ({}): PUE {:.2f}, {:.4f} USD/kWh, hardware written off over {:.0f} "
+        "years, with its share of server and network; each chip at its cost to make.\n",
+        dc.name, dc.id, dc.pue, dc.electricity.base() * 3.6e6, dc.lifetime.base() / (365.25 * 86400));
+  }
+  if (!r.cost_unknown.empty()) {
+    out += "Not derived:\n";
+    for (const auto& why : r.cost_unknown) out += "  " + why + "\n";
+  }
+  return out;
+}
+
 // `tensorfab train`: one optimizer step, where its time goes, and what
 // each kind of collective costs on the system.
 int run_train(const config::Catalog& catalog, const api::TrainRequest& request, const OutputOptions& out) {
@@ -277,7 +314,7 @@ int run_train(const config::Catalog& catalog, const api::TrainRequest& request, 
                            t.fits ? "" : ": DOES NOT FIT")
             << "\n"
             << parts.render_text() << "\n"
-            << comms.render_text();
+            << comms.render_text() << train_cost_section(*result);
   return kOk;
 }
 
@@ -753,6 +790,8 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--system", train.system,
                         "Cluster id or YAML path (default: one switch of the chip's scale-up link)");
   train_cmd->add_option("--tokens", train.tokens, "Tokens to train, for the time to train (default 3e11)");
+  train_cmd->add_option("--datacenter", train.datacenter,
+                        "Data centre for the cost of the run, id or YAML path (default hyperscale)");
   train_tier.add_to(*train_cmd);
   out.add_to(*train_cmd);
   add_sets(train_cmd);

@@ -108,6 +108,22 @@ struct TrainRequest {
   config::Overrides overrides;               // chip., model., scenario., system.
   perf::Tier tier = perf::Tier::kTile;
   double tokens = 300e9;                      // to train, for the time to train
+  std::string datacenter = "hyperscale";      // id or path, for the cost of the run
+};
+
+// What a training run costs (docs/physical-model.md, "Training"). A chip's
+// power is taken over its share of the step's compute (its stage's layers,
+// the edges spread over the stages, its optimizer step) and the links it
+// drives; over its TDP the clock falls and the compute stretches, the
+// communication does not. Idle power runs through the rest of the step.
+struct TrainCost {
+  cost::WorkloadPower power;     // one chip, over its compute, at the published clock
+  core::Time step_time;          // at the clock the TDP allows
+  core::Power average_power;     // one chip, over that step
+  double tokens_per_joule = 0;   // the chips' own energy
+  core::Energy run_energy;       // the whole run at the facility: chips x server x PUE
+  std::optional<cost::Tco> tco;  // per chip, when its cost to make is known
+  std::optional<core::Money> per_step, per_run;
 };
 
 struct TrainResult {
@@ -115,8 +131,12 @@ struct TrainResult {
   workload::ModelSpec model;
   workload::TrainScenario scenario;
   system::System system;
-  system::TrainingResult step;
+  system::TrainingResult step;  // at the published clock
   double tokens = 0;
+  std::optional<TrainCost> cost;
+  std::optional<cost::Datacenter> datacenter;
+  std::vector<std::string> cost_unknown;  // what kept power or cost out
+  [[nodiscard]] double steps() const { return tokens / step.tokens_per_step; }
 };
 
 [[nodiscard]] core::Result<TrainResult> train(const config::Catalog& catalog, const TrainRequest& request);
