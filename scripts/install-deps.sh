@@ -9,6 +9,7 @@ packages=(
   g++ cmake ninja-build pkg-config
   libyaml-cpp-dev nlohmann-json3-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libtbb-dev librapidcheck-dev
+  libopenmpi-dev openmpi-bin
   clang libclang-rt-14-dev
 )
 if [ "${1:-}" = "--tests" ]; then packages+=(python3-torch); fi

@@ -8,6 +8,9 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
 
 #include "tensorfab/config/reader.h"
 #include "tensorfab/core/parallel.h"
@@ -119,8 +122,12 @@ core::Result<EvalResult> eval_chip(const config::Catalog& catalog, const std::st
   return result;
 }
 
-PhysicalReport load_parts(const config::Catalog& catalog, const hw::ChipSpec& chip);
-core::Result<PhysicalReport> physical_of(PhysicalReport parts, const cost::PhysicalCalibration& calibration);
+PhysicalReport load_parts(const config::Catalog& catalog, const hw::ChipSpec& chip,
+                          const config::Overrides& node_overrides = {});
+// Without `unfit_is_error`, a design that breaks a package limit is
+// reported (in `fit`, with no bill) rather than failed.
+core::Result<PhysicalReport> physical_of(PhysicalReport parts, const cost::PhysicalCalibration& calibration,
+                                         bool unfit_is_error = true);
 
 // Adds the power, energy and TCO of the row's serving; what cannot be
 // derived is named in `row.cost_unknown`.
@@ -300,10 +307,11 @@ namespace {
 
 // The chip with its node, package and memory files. A missing file narrows
 // the report (named in `unknown`); it is not an error.
-PhysicalReport load_parts(const config::Catalog& catalog, const hw::ChipSpec& chip) {
+PhysicalReport load_parts(const config::Catalog& catalog, const hw::ChipSpec& chip,
+                          const config::Overrides& node_overrides) {
   PhysicalReport r;
   r.chip = chip;
-  if (auto node = tech::load_node(catalog, chip.process_node)) {
+  if (auto node = tech::load_node(catalog, chip.process_node, node_overrides)) {
     r.node = *node;
   } else {
     r.unknown.push_back("process node '" + chip.process_node + "': " + first_message(node.errors()));
@@ -342,7 +350,8 @@ PhysicalReport load_parts(const config::Catalog& catalog, const hw::ChipSpec& ch
 }
 
 // The parts' derived area and power, placement and bill.
-core::Result<PhysicalReport> physical_of(PhysicalReport r, const cost::PhysicalCalibration& calibration) {
+core::Result<PhysicalReport> physical_of(PhysicalReport r, const cost::PhysicalCalibration& calibration,
+                                         bool unfit_is_error) {
   const auto& chip = r.chip;
   if (r.node) {
     if (auto a = hw::estimate_area(chip, *r.node, r.memory, calibration.area, r.multi_die)) {
@@ -409,12 +418,13 @@ core::Result<PhysicalReport> physical_of(PhysicalReport r, const cost::PhysicalC
     const auto top = package::check_fit(logic, package::PackageTech{}, std::nullopt);
     r.fit.broken.insert(r.fit.broken.end(), top.broken.begin(), top.broken.end());
     if (r.area && r.area->stacked && r.area->stacked->bonds && *r.area->stacked->bonds > r.die) {
-      r.fit.broken.push_back(fmt::format("{} across the bonds needs {} of bonded area per logic die, more than its {}",
+      r.fit.broken.push_back(fmt::format("bonded area: {} across the bonds needs {} of bonded area per logic die, more than its {}",
                                          core::format(*stacked->bandwidth), core::format(*r.area->stacked->bonds),
                                          core::format(r.die)));
     }
   }
   if (!r.fit.fits()) {
+    if (!unfit_is_error) return r;
     core::Diagnostics errors;
     for (const auto& why : r.fit.broken) {
       errors.push_back(core::bad_input(chip.id + " does not fit: " + why, "die_area, memory.stacks, package"));
@@ -473,10 +483,10 @@ core::Result<ServingPower> serving_power(const PhysicalReport& parts, const cost
   return ServingPower{*rates, cost::workload_power(energy, time, compute, *rates)};
 }
 
-void add_serving_cost(const config::Catalog& catalog, const cost::PhysicalCalibration& calibration,
-                      const cost::Datacenter& datacenter, EvalResult& row) {
+// The serving's power and, with the physical report's bill, its TCO.
+void serving_cost(const PhysicalReport& parts, const core::Result<PhysicalReport>& physical,
+                  const cost::PhysicalCalibration& calibration, const cost::Datacenter& datacenter, EvalResult& row) {
   row.datacenter = datacenter;
-  PhysicalReport parts = load_parts(catalog, row.chip);
   if (!parts.node) {
     row.cost_unknown = parts.unknown;
     return;
@@ -493,7 +503,6 @@ void add_serving_cost(const config::Catalog& catalog, const cost::PhysicalCalibr
   c.average_power = c.power.drawn * s.load + power->rates.idle * (1 - s.load);
   if (c.average_power.base() > 0) c.tokens_per_joule = c.tokens_per_s_per_chip / c.average_power.base();
   row.cost = c;
-  auto physical = physical_of(std::move(parts), calibration);
   if (!physical) {
     row.cost_unknown.push_back("cost: " + first_message(physical.errors()));
   } else if (physical->bill && physical->bill->total) {
@@ -502,7 +511,15 @@ void add_serving_cost(const config::Catalog& catalog, const cost::PhysicalCalibr
   } else {
     const auto& missing = physical->bill ? physical->bill->missing : physical->unknown;
     for (const auto& m : missing) row.cost_unknown.push_back("cost: " + m);
+    if (!physical->fit.fits()) row.cost_unknown.push_back("cost: the design does not fit its package");
   }
+}
+
+void add_serving_cost(const config::Catalog& catalog, const cost::PhysicalCalibration& calibration,
+                      const cost::Datacenter& datacenter, EvalResult& row) {
+  PhysicalReport parts = load_parts(catalog, row.chip);
+  const auto physical = parts.node ? physical_of(parts, calibration) : core::Result<PhysicalReport>(parts);
+  serving_cost(parts, physical, calibration, datacenter, row);
 }
 
 // Of a collective's buffer, the share each chip sends to the others, as the
@@ -1470,6 +1487,234 @@ core::Result<NumericsOutcome> numerics(const config::Catalog& catalog, const Lla
     out.runs.push_back(std::move(*r));
   }
   return out;
+}
+
+// ---- Sweeps ------------------------------------------------------------------
+
+namespace {
+
+// Values computed once per key and shared by every thread after.
+template <class T>
+class Memo {
+ public:
+  template <class Make>
+  std::shared_ptr<const T> get(const std::string& key, Make make) {
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = values_.find(key); it != values_.end()) return it->second;
+    }
+    auto value = std::make_shared<const T>(make());
+    std::lock_guard lock(mutex_);
+    return values_.try_emplace(key, std::move(value)).first->second;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<const T>> values_;
+};
+
+std::string key_of(const config::Overrides& overrides) {
+  std::string key;
+  for (const auto& o : overrides) key += o.assignment + '\n';
+  return key;
+}
+
+// What every point of a sweep shares, loaded once; and the model, scenario
+// and chip parts, loaded once for each set of overrides that changes them.
+struct DesignContext {
+  config::Catalog catalog;  // remembering
+  const dse::SweepSpec& spec;
+  perf::Tier tier;
+  cost::Datacenter datacenter;
+  cost::PhysicalCalibration calibration;
+  std::unique_ptr<Memo<core::Result<Inputs>>> inputs = std::make_unique<Memo<core::Result<Inputs>>>();
+  std::unique_ptr<Memo<PhysicalReport>> parts = std::make_unique<Memo<PhysicalReport>>();
+};
+
+core::Result<DesignContext> design_context(const config::Catalog& catalog, const dse::SweepSpec& spec) {
+  core::Diagnostics errors;
+  auto datacenter = cost::load_datacenter(catalog, spec.base.datacenter);
+  if (!datacenter) core::append_new(errors, from_request(datacenter.errors(), "base.datacenter"));
+  auto calibration = cost::load_physical_calibration(catalog);
+  if (!calibration) core::append_new(errors, calibration.errors());
+  if (!errors.empty()) return errors;
+  return DesignContext{catalog.remembering(), spec, perf::parse_tier(spec.base.tier).value_or(perf::Tier::kTile),
+                       *datacenter, *calibration};
+}
+
+void set(dse::Row& row, dse::Metric m, double value) {
+  if (std::isfinite(value)) row.metrics[static_cast<size_t>(m)] = value;
+}
+
+// One design point: its serving (with power and cost), its area and fit,
+// its training step when the sweep asks. Reasons it is out go in the row.
+dse::Row evaluate_design(const DesignContext& ctx, const config::Overrides& overrides) {
+  using dse::Metric;
+  dse::Row row;
+  auto failed = [&row](const core::Diagnostics& errors) {
+    row.infeasible.push_back({"evaluation failed", errors.front().str()});
+    return row;
+  };
+  const dse::Base& base = ctx.spec.base;
+  auto routed = route(overrides);
+  if (!routed) return failed(routed.errors());
+  const auto inputs = ctx.inputs->get(key_of(routed->model) + "|" + key_of(routed->scenario), [&] {
+    core::Diagnostics errors;
+    return load_inputs(ctx.catalog, base.model, base.scenario, *routed, errors);
+  });
+  if (!*inputs) return failed(inputs->errors());
+  auto result = eval_chip(ctx.catalog, base.chip, **inputs, *routed, ctx.tier, false);
+  if (!result) return failed(result.errors());
+  EvalResult e = std::move(result).value();
+  const perf::ServingResult& s = e.serving;
+  if (!s.memory.fits) {
+    row.infeasible.push_back({"memory", fmt::format("the model needs {} a chip; it has {}",
+                                                    core::format(s.memory.total()), core::format(s.memory.capacity))});
+  }
+  if (!s.meets_latency) row.infeasible.push_back({"latency", "even batch 1 misses the scenario's latency bound"});
+  set(row, Metric::kMemoryNeeded, s.memory.total().base() / dse::info(Metric::kMemoryNeeded).unit_base);
+
+  // The node, package, memory and die-to-die files the chip names.
+  const hw::ChipSpec& chip = e.chip;
+  const std::string parts_key =
+      fmt::format("{}|{}|{}|{}|{}|{}|{}", chip.process_node, chip.package, memory_id(chip),
+                  chip.die_to_die ? chip.die_to_die->interconnect : "", chip.stacked_dies ? chip.stacked_dies->process_node : "",
+                  chip.stacked_dies ? chip.stacked_dies->bonding : "", key_of(routed->node));
+  PhysicalReport parts = *ctx.parts->get(parts_key, [&] { return load_parts(ctx.catalog, chip, routed->node); });
+  parts.chip = chip;
+  const auto physical = parts.node ? physical_of(parts, ctx.calibration, /*unfit_is_error=*/false)
+                                   : core::Result<PhysicalReport>(parts);
+  if (physical) {
+    set(row, Metric::kDieArea, physical->die.base() / dse::info(Metric::kDieArea).unit_base);
+    for (const std::string& why : physical->fit.broken) {
+      const auto colon = why.find(": ");
+      row.infeasible.push_back({colon == std::string::npos ? "package" : why.substr(0, colon),
+                                colon == std::string::npos ? why : why.substr(colon + 2)});
+    }
+    if (physical->bill && physical->bill->total) set(row, Metric::kChipCost, physical->bill->total->base());
+  }
+  serving_cost(parts, physical, ctx.calibration, ctx.datacenter, e);
+  // At the clock the TDP allows: the compute stretches, and with it the latencies.
+  const double slowdown = e.cost ? e.cost->power.slowdown : 1.0;
+  const double tokens_per_s = s.output_tokens_per_s_per_chip / slowdown;
+  set(row, Metric::kTokensPerS, tokens_per_s);
+  set(row, Metric::kTtft, s.time_to_first_token.base() * slowdown);
+  set(row, Metric::kTpot, s.time_per_output_token.base() * slowdown);
+  if (e.cost) {
+    set(row, Metric::kPower, e.cost->average_power.base());
+    if (e.cost->average_power.base() > 0) set(row, Metric::kTokensPerSPerWatt, e.cost->tokens_per_joule);
+    if (e.cost->usd_per_million_tokens) set(row, Metric::kUsdPerMillionTokens, *e.cost->usd_per_million_tokens);
+    if (e.cost->tco && e.cost->tco->chip.base() > 0) {
+      set(row, Metric::kTokensPerSPerUsd, tokens_per_s / e.cost->tco->chip.base());
+    }
+  }
+
+  if (base.train_scenario) {
+    TrainRequest train;
+    train.chip = base.chip;
+    train.model = base.model;
+    train.scenario = *base.train_scenario;
+    train.system = base.system;
+    train.tier = ctx.tier;
+    train.tokens = base.train_tokens;
+    train.datacenter = base.datacenter;
+    // The point's chip, model and system fields; scenario fields are the serving scenario's.
+    for (const auto& o : overrides) {
+      const std::string& a = o.assignment;
+      if (a.rfind("chip.", 0) == 0 || a.rfind("model.", 0) == 0 || a.rfind("system.", 0) == 0) {
+        train.overrides.push_back(o);
+      }
+    }
+    auto run = api::train(ctx.catalog, train);
+    if (!run) {
+      row.infeasible.push_back({"training failed", run.errors().front().str()});
+    } else {
+      const double step = run->cost ? run->cost->step_time.base() : run->step.step.total().base();
+      set(row, Metric::kStepTime, step);
+      set(row, Metric::kMfu, run->step.mfu * run->step.step.total().base() / step);
+      if (run->cost && run->cost->per_run) set(row, Metric::kUsdPerTrainingRun, run->cost->per_run->base());
+      if (!run->step.fits) row.infeasible.push_back({"training memory", "the training step does not fit a chip"});
+    }
+  }
+  return row;
+}
+
+}  // namespace
+
+core::Result<dse::Row> sweep_point(const config::Catalog& catalog, const dse::SweepSpec& spec, int64_t index) {
+  if (index < 0 || index >= spec.size()) return core::bad_input("no such point", "index");
+  auto ctx = design_context(catalog, spec);
+  if (!ctx) return ctx.errors();
+  auto overrides = spec.overrides(index);
+  if (!overrides) return overrides.errors();
+  dse::Row row = evaluate_design(*ctx, *overrides);
+  row.index = index;
+  row.values = spec.value_indices(index);
+  dse::apply_constraints(spec, row);
+  return row;
+}
+
+core::Result<SweepResult> sweep(const config::Catalog& catalog, const SweepRequest& request) {
+  auto spec = dse::load_sweep(request.file);
+  if (!spec) return spec.errors();
+  auto ctx = design_context(catalog, *spec);
+  if (!ctx) return ctx.errors();
+
+  // The base design and each axis value (the others at their first) are
+  // tried first: a key or value the sweep file got wrong fails every point,
+  // so it is an error in the file, reported before anything runs.
+  core::Diagnostics errors;
+  {
+    auto chip = hw::load_chip(catalog, spec->base.chip);
+    if (!chip) core::append_new(errors, from_request(chip.errors(), "base.chip"));
+    auto model = workload::load_model(catalog, spec->base.model);
+    if (!model) core::append_new(errors, from_request(model.errors(), "base.model"));
+    auto scenario = workload::load_scenario(catalog, spec->base.scenario);
+    if (!scenario) core::append_new(errors, from_request(scenario.errors(), "base.scenario"));
+  }
+  if (!errors.empty()) return errors;
+  std::vector<int64_t> probes{0};
+  int64_t stride = spec->size();
+  for (const auto& axis : spec->axes) {
+    stride /= static_cast<int64_t>(axis.values.size());
+    for (size_t v = 1; v < axis.values.size(); ++v) probes.push_back(static_cast<int64_t>(v) * stride);
+  }
+  const std::string file_prefix = spec->file + ":";
+  for (int64_t i : probes) {
+    auto overrides = spec->overrides(i);
+    if (!overrides) {
+      core::append_new(errors, overrides.errors());
+      continue;
+    }
+    auto routed = route(*overrides);
+    if (!routed) {
+      core::append_new(errors, routed.errors());
+      continue;
+    }
+    auto chip = hw::load_chip(ctx->catalog, spec->base.chip, routed->chip);
+    auto model = workload::load_model(ctx->catalog, spec->base.model, routed->model);
+    auto scenario = workload::load_scenario(ctx->catalog, spec->base.scenario, under("serve", routed->scenario));
+    for (const core::Diagnostics* found : {chip ? nullptr : &chip.errors(), model ? nullptr : &model.errors(),
+                                           scenario ? nullptr : &scenario.errors()}) {
+      if (found == nullptr) continue;
+      for (const auto& d : *found) {
+        if (d.location.file.rfind(file_prefix, 0) == 0) core::append_new(errors, {d});
+      }
+    }
+    if (chip && !routed->node.empty()) {
+      if (auto node = tech::load_node(ctx->catalog, chip->process_node, routed->node); !node) {
+        for (const auto& d : node.errors()) {
+          if (d.location.file.rfind(file_prefix, 0) == 0) core::append_new(errors, {d});
+        }
+      }
+    }
+  }
+  if (!errors.empty()) return errors;
+
+  auto evaluate = [&](int64_t, const config::Overrides& overrides) { return evaluate_design(*ctx, overrides); };
+  auto run = dse::run_sweep(*spec, evaluate, request.options, request.shard);
+  if (!run) return run.errors();
+  return SweepResult{std::move(spec).value(), std::move(run).value()};
 }
 
 }  // namespace tfab::api

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 
 #include "tensorfab/config/reader.h"
 
@@ -18,7 +20,7 @@ std::string extension_of(std::string_view kind) { return kind == "models" ? ".js
 
 core::Result<Node> resolve(const Catalog& catalog, std::string_view kind, const std::string& path,
                            std::vector<std::string>& chain) {
-  auto doc = load_document(path);
+  auto doc = catalog.document(path);
   if (!doc) return doc;
   const Node* preset = doc->find("preset");
   if (preset == nullptr) return doc;
@@ -54,7 +56,43 @@ core::Result<Node> resolve(const Catalog& catalog, std::string_view kind, const 
 
 }  // namespace
 
+struct Catalog::Memory {
+  std::mutex mutex;
+  std::map<std::string, std::vector<std::string>, std::less<>> ids;  // by kind
+  std::map<std::string, std::shared_ptr<const core::Result<Node>>, std::less<>> documents;  // by path, errors too
+};
+
+Catalog Catalog::remembering() const {
+  Catalog c(root_);
+  c.memory_ = std::make_shared<Memory>();
+  return c;
+}
+
+core::Result<Node> Catalog::document(const std::string& path) const {
+  if (!memory_) return load_document(path);
+  std::shared_ptr<const core::Result<Node>> doc;
+  {
+    std::lock_guard lock(memory_->mutex);
+    if (auto it = memory_->documents.find(path); it != memory_->documents.end()) doc = it->second;
+  }
+  if (!doc) {
+    auto loaded = std::make_shared<const core::Result<Node>>(load_document(path));
+    std::lock_guard lock(memory_->mutex);
+    doc = memory_->documents.try_emplace(path, std::move(loaded)).first->second;
+  }
+  return *doc;  // copied outside the lock
+}
+
 std::vector<std::string> Catalog::ids(std::string_view kind) const {
+  if (memory_) {
+    {
+      std::lock_guard lock(memory_->mutex);
+      if (auto it = memory_->ids.find(kind); it != memory_->ids.end()) return it->second;
+    }
+    auto listed = Catalog(root_).ids(kind);
+    std::lock_guard lock(memory_->mutex);
+    return memory_->ids.try_emplace(std::string(kind), std::move(listed)).first->second;
+  }
   std::vector<std::string> out;
   std::error_code ec;
   const std::string ext = extension_of(kind);

@@ -283,7 +283,12 @@ core::Diagnostics apply_override(Node& root, const Override& override_) {
                                   "' holds a value, not a map of keys")};
     }
     if (dot == std::string_view::npos) {
-      node->set(key, Node::scalar(value, where), where);
+      // YAML's null removes the key: the file's value, or a preset's, is then not given.
+      if (value == "~" || value == "null") {
+        node->erase(key);
+      } else {
+        node->set(key, Node::scalar(value, where), where);
+      }
       return {};
     }
     node = &node->at_or_insert(key, where);

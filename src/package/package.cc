@@ -98,7 +98,7 @@ Fit check_fit(const Layout& layout, const PackageTech& package, const std::optio
   Fit fit;
   const double die = mm2(layout.die);
   if (die > kReticleShortMm * kReticleLongMm) {
-    fit.broken.push_back(fmt::format("a {:.0f} mm^2 die exceeds the {:.0f} x {:.0f} mm reticle ({:.0f} mm^2): split it "
+    fit.broken.push_back(fmt::format("reticle: a {:.0f} mm^2 die exceeds the {:.0f} x {:.0f} mm reticle ({:.0f} mm^2): split it "
                                      "into dies joined in the package",
                                      die, kReticleShortMm, kReticleLongMm, kReticleShortMm * kReticleLongMm));
   }
@@ -110,18 +110,18 @@ Fit check_fit(const Layout& layout, const PackageTech& package, const std::optio
     // Die-to-die PHYs line the edges memory leaves: at most the two short sides.
     const double free_edge = 2 * die / long_side, needed = mm(layout.die_to_die->edge);
     if (needed > free_edge) {
-      fit.broken.push_back(fmt::format("{} of die-to-die links per die need {:.1f} mm of die edge; the edges "
+      fit.broken.push_back(fmt::format("die-to-die edge: {} of die-to-die links per die need {:.1f} mm of die edge; the edges "
                                        "memory leaves offer at most {:.1f} mm",
                                        core::format(layout.die_to_die->bandwidth), needed, free_edge));
     }
   }
   if (layout.memory_stacks == 0) return fit;
   if (!package.carries_memory) {
-    fit.broken.push_back(fmt::format("{} carries no memory stacks beside the dies; {} are asked for", package.name,
+    fit.broken.push_back(fmt::format("memory stacks: {} carries no memory stacks beside the dies; {} are asked for", package.name,
                                      layout.memory_stacks));
   }
   if (package.max_memory_stacks && layout.memory_stacks > *package.max_memory_stacks) {
-    fit.broken.push_back(fmt::format("{} memory stacks exceed the {} that {} carries", layout.memory_stacks,
+    fit.broken.push_back(fmt::format("memory stacks: {} memory stacks exceed the {} that {} carries", layout.memory_stacks,
                                      *package.max_memory_stacks, package.name));
   }
   if (!memory || !memory->width) {
@@ -133,7 +133,7 @@ Fit check_fit(const Layout& layout, const PackageTech& package, const std::optio
   const int64_t per_die = (layout.memory_stacks + layout.dies - 1) / layout.dies;
   if (per_die > fit.stacks_per_die_limit) {
     fit.broken.push_back(fmt::format(
-        "{} memory stacks per die need {:.0f} mm of die edge ({} x {:.1f} mm wide); a {:.0f} mm^2 die offers at most "
+        "shoreline: {} memory stacks per die need {:.0f} mm of die edge ({} x {:.1f} mm wide); a {:.0f} mm^2 die offers at most "
         "{:.1f} mm on {} edges, room for {}",
         per_die, static_cast<double>(per_die) * mm(*memory->width), per_die, mm(*memory->width), die, layout.memory_edges * long_side,
         layout.memory_edges, fit.stacks_per_die_limit));
@@ -150,7 +150,7 @@ Fit check_fit(const Layout& layout, const PackageTech& package, const std::optio
   if (!package.max_reticles) {
     fit.unchecked.push_back("interposer size: the package's largest interposer is not known");
   } else if (needed > *package.max_reticles * kReticleShortMm * kReticleLongMm) {
-    fit.broken.push_back(fmt::format("the dies and stacks need a {:.0f} mm^2 interposer; {} builds at most {:.1f} "
+    fit.broken.push_back(fmt::format("interposer: the dies and stacks need a {:.0f} mm^2 interposer; {} builds at most {:.1f} "
                                      "reticles ({:.0f} mm^2)",
                                      needed, package.name, *package.max_reticles,
                                      *package.max_reticles * kReticleShortMm * kReticleLongMm));

@@ -1,9 +1,13 @@
 // Runs the real tensorfab binary: exit codes, messages, outputs.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <map>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -11,6 +15,7 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -163,7 +168,7 @@ std::vector<BadInput> bad_inputs() {
        "d2d.yaml:2:19: bandwidth_per_mm: \"1.3 TB/s\" is a bandwidth, expected a bandwidth per length such as \"1316 GB/s/mm\""},
       {"unknown_node", "show node tsmc-n8", "error: node: unknown node 'tsmc-n8' (did you mean"},
       {"die_beyond_the_reticle", "show chip h100-sxm --physical --set \"chip.die_area=900 mm^2\"",
-       "h100-sxm does not fit: a 900 mm^2 die exceeds the 26 x 33 mm reticle"},
+       "h100-sxm does not fit: reticle: a 900 mm^2 die exceeds the 26 x 33 mm reticle"},
       {"stacks_beyond_the_shoreline", "show chip h100-sxm --physical --set chip.memory.stacks=7 --set chip.memory.sites=7",
        "7 memory stacks per die need 77 mm of die edge"},
       {"physical_on_a_node", "show node tsmc-n5 --physical", "error: --physical: applies to chips only"},
@@ -610,6 +615,159 @@ TEST(Cli, ThreadsMustBePositive) {
   const Outcome zero = tensorfab("study --threads 0");
   EXPECT_EQ(zero.code, 2);
   EXPECT_NE(zero.err.find("--threads"), std::string::npos) << zero.err;
+}
+
+// ---- Sweeps ---------------------------------------------------------------
+
+// Every file a sweep leaves, by name.
+std::map<std::string, std::string> results_of(const fs::path& folder) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : fs::directory_iterator(folder)) files[entry.path().filename().string()] = slurp(entry.path());
+  return files;
+}
+
+// A sweep of a few thousand points: long enough to be killed halfway.
+fs::path mid_size_sweep() {
+  return write("mid-sweep.yaml", R"(
+name: resume test
+base: {chip: seed-2nm, model: llama-3.1-70b}
+axes:
+  chip.process_node: [tsmc-n3e, tsmc-n2, samsung-sf2]
+  chip.memory.stacks: [4, 5, 6, 8]
+  chip.die_area: {from: 600, to: 850, step: 10, unit: mm^2}
+  chip.tdp: {from: 600, to: 1200, step: 200, unit: W}
+constraints: {ttft: <= 2 s}
+objectives: {tokens_per_s_per_watt: max, usd_per_million_tokens: min}
+)");
+}
+
+TEST(Sweep, GivesTheSameFilesOnOneThreadAndOnTwo) {
+  const std::string file = std::string(TFAB_DATA_DIR) + "/sweeps/seed-design.yaml";
+  const auto one = scratch() / "seed-one", two = scratch() / "seed-two";
+  Outcome a = tensorfab("sweep " + file + " --threads 1 --force --progress none --out " + one.string());
+  ASSERT_EQ(a.code, 0) << a.err;
+  Outcome b = tensorfab("sweep " + file + " --threads 2 --chunk 7 --force --progress none --out " + two.string());
+  ASSERT_EQ(b.code, 0) << b.err;
+  const auto x = results_of(one), y = results_of(two);
+  EXPECT_EQ(x.size(), 6u);  // points.csv, points.jsonl, checkpoint.json, spec.json, pareto.csv, summary.json
+  for (const auto& [name, bytes] : x) {
+    if (name == "checkpoint.json") continue;  // records the chunking, not the results
+    EXPECT_EQ(bytes, y.at(name)) << name;
+  }
+  EXPECT_NE(a.out.find("Pareto front"), std::string::npos) << a.out;
+  EXPECT_NE(a.out.find("Sensitivity"), std::string::npos) << a.out;
+  // One row per point, in order, and the summary agrees with the rows.
+  const auto summary = nlohmann::json::parse(x.at("summary.json"));
+  EXPECT_EQ(summary["points"], 192);
+  EXPECT_EQ(count_lines(x.at("points.jsonl"), "{\"index\":"), 192u);
+  EXPECT_EQ(count_lines(x.at("points.csv"), ""), 193u);
+  int64_t feasible = 0;
+  std::istringstream rows(x.at("points.jsonl"));
+  int64_t expected_index = 0;
+  for (std::string line; std::getline(rows, line);) {
+    const auto row = nlohmann::json::parse(line);
+    EXPECT_EQ(row["index"], expected_index++);
+    feasible += row["feasible"].get<bool>();
+  }
+  EXPECT_EQ(summary["feasible"], feasible);
+  EXPECT_FALSE(summary["pareto"].empty());
+}
+
+TEST(Sweep, KilledAndResumedLosesNoPointAndRepeatsNone) {
+  const auto sweep = mid_size_sweep();
+  const auto whole = scratch() / "resume-whole", broken = scratch() / "resume-broken";
+  Outcome ref = tensorfab("sweep " + sweep.string() + " --threads 1 --force --progress none --out " + whole.string());
+  ASSERT_EQ(ref.code, 0) << ref.err;
+
+  // Started, then killed with SIGKILL once some chunks have been checkpointed.
+  fs::remove_all(broken);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string out = broken.string(), file = sweep.string();
+    execl(TFAB_BINARY, TFAB_BINARY, "sweep", file.c_str(), "--threads", "1", "--chunk", "16", "--progress", "none",
+          "--out", out.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int64_t next = 0;
+  for (int i = 0; i < 20000 && next < 256; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    try {
+      next = nlohmann::json::parse(slurp(broken / "checkpoint.json")).at("next").get<int64_t>();
+    } catch (const std::exception&) {  // not written yet, or being replaced
+    }
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the sweep finished before it could be killed";
+  const auto checkpoint = nlohmann::json::parse(slurp(broken / "checkpoint.json"));
+  EXPECT_LT(checkpoint["next"].get<int64_t>(), 2184);
+  EXPECT_FALSE(fs::exists(broken / "summary.json"));
+
+  // Without --resume the folder is not overwritten by mistake.
+  Outcome refused = tensorfab("sweep " + sweep.string() + " --progress none --out " + broken.string());
+  EXPECT_EQ(refused.code, 2);
+  EXPECT_NE(refused.err.find("--resume"), std::string::npos) << refused.err;
+
+  Outcome resumed = tensorfab("sweep " + sweep.string() + " --threads 2 --resume --progress none --out " + broken.string());
+  ASSERT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_NE(resumed.out.find("resumed at point"), std::string::npos) << resumed.out;
+  const auto x = results_of(whole), y = results_of(broken);
+  for (const char* name : {"points.csv", "points.jsonl", "pareto.csv", "summary.json", "spec.json"}) {
+    EXPECT_EQ(x.at(name), y.at(name)) << name;
+  }
+}
+
+TEST(Sweep, ResumingAnotherSweepsResultsIsRefused) {
+  const auto sweep = mid_size_sweep();
+  const auto folder = scratch() / "resume-other";
+  ASSERT_EQ(tensorfab("sweep " + std::string(TFAB_DATA_DIR) + "/sweeps/seed-design.yaml --force --progress none --out " +
+                      folder.string())
+                .code,
+            0);
+  Outcome r = tensorfab("sweep " + sweep.string() + " --resume --progress none --out " + folder.string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("another sweep"), std::string::npos) << r.err;
+}
+
+TEST(Sweep, ParetoReadsTheResultsForOtherObjectives) {
+  const auto folder = scratch() / "pareto-results";
+  ASSERT_EQ(tensorfab("sweep " + std::string(TFAB_DATA_DIR) + "/sweeps/seed-design.yaml --force --progress none --out " +
+                      folder.string())
+                .code,
+            0);
+  // Its own objectives: the same front as the summary.
+  Outcome own = tensorfab("pareto " + folder.string() + " --format json");
+  ASSERT_EQ(own.code, 0) << own.err;
+  const auto summary = nlohmann::json::parse(slurp(folder / "summary.json"));
+  const auto front = nlohmann::json::parse(own.out)["pareto"];
+  ASSERT_EQ(front.size(), summary["pareto"].size());
+  for (size_t i = 0; i < front.size(); ++i) EXPECT_EQ(front[i]["index"], summary["pareto"][i]["index"]);
+  // One objective: the front is the best point alone (or its ties).
+  Outcome one = tensorfab("pareto " + folder.string() + " --objective tokens_per_s:max --format json");
+  ASSERT_EQ(one.code, 0) << one.err;
+  const auto best = nlohmann::json::parse(one.out)["pareto"];
+  ASSERT_FALSE(best.empty());
+  for (const auto& p : best) EXPECT_EQ(p["tokens_per_s"], best[0]["tokens_per_s"]);
+  Outcome bad = tensorfab("pareto " + folder.string() + " --objective tokens_per_sec:max");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("did you mean 'tokens_per_s'"), std::string::npos) << bad.err;
+}
+
+TEST(Sweep, AKeyTheDesignLacksIsAnErrorInTheSweepFile) {
+  const auto sweep = write("typo-sweep.yaml", R"(
+name: typo
+base: {chip: seed-2nm, model: llama-3.1-70b}
+axes:
+  chip.memory.stakcs: [4, 6]
+objectives: {tokens_per_s: max}
+)");
+  Outcome r = tensorfab("sweep " + sweep.string() + " --force --progress none --out " + (scratch() / "typo").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("typo-sweep.yaml:5:3"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("did you mean 'stacks'"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty());
 }
 
 }  // namespace

@@ -119,6 +119,12 @@ TEST(Overrides, SetAndMerge) {
   EXPECT_FALSE(apply_override(merged, Override{"a.b=1"}).empty());  // a holds a value
   EXPECT_FALSE(apply_override(merged, Override{"noequals"}).empty());
   EXPECT_FALSE(apply_override(merged, Override{"m..z=1"}).empty());
+  // YAML's null removes a key, as if the file had not given it.
+  EXPECT_TRUE(apply_override(merged, Override{"m.x=~"}).empty());
+  EXPECT_EQ(merged.find("m")->find("x"), nullptr);
+  EXPECT_EQ(merged.find("m")->find("y")->text(), "3");
+  EXPECT_TRUE(apply_override(merged, Override{"a=null"}).empty());
+  EXPECT_EQ(merged.find("a"), nullptr);
 }
 
 }  // namespace

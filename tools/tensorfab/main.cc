@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <unistd.h>
 
 #include "tensorfab/api/api.h"
 #include "tensorfab/core/version.h"
@@ -19,6 +20,7 @@
 #include "tensorfab/report/serving.h"
 #include "tensorfab/report/trace.h"
 #include "tensorfab/validate/validate.h"
+#include "mpi_shard.h"
 
 namespace {
 
@@ -721,9 +723,148 @@ int run_vp_program(const config::Catalog& catalog, const api::RunRequest& reques
   return kOk;
 }
 
+// A metric's value with its unit, for tables.
+std::string metric_text(dse::Metric m, const std::optional<double>& v) {
+  if (!v) return "-";
+  const auto& info = dse::info(m);
+  return info.unit.empty() ? fmt::format("{:.4g}", *v) : fmt::format("{:.4g} {}", *v, info.unit);
+}
+
+// Rows of a sweep's results as a table: the axes, then the objectives.
+report::Table points_table(const std::vector<std::string>& axes, const std::vector<std::vector<std::string>>& labels,
+                           const std::vector<dse::Objective>& objectives, const std::vector<const dse::Row*>& rows) {
+  std::vector<std::string> header{"point"};
+  header.insert(header.end(), axes.begin(), axes.end());
+  for (const auto& o : objectives) {
+    header.push_back(fmt::format("{} ({})", dse::info(o.metric).name, o.maximize ? "max" : "min"));
+  }
+  report::Table table(header);
+  for (const dse::Row* r : rows) {
+    std::vector<std::string> cells{fmt::format("{}", r->index)};
+    for (size_t a = 0; a < axes.size(); ++a) cells.push_back(labels[a][r->values[a]]);
+    for (const auto& o : objectives) cells.push_back(metric_text(o.metric, (*r)[o.metric]));
+    table.add_row(cells);
+  }
+  return table;
+}
+
+// `tensorfab sweep FILE`: runs it, then the front, the best points and what
+// moves each objective.
+int run_sweep(const config::Catalog& catalog, api::SweepRequest request, const OutputOptions& out) {
+  const bool rank0 = request.shard.rank == 0;
+  auto result = api::sweep(catalog, request);
+  if (!result) return rank0 ? report_errors(result.errors()) : core::exit_code_for(result.errors());
+  if (!rank0) return kOk;
+  const auto& spec = result->spec;
+  const auto& run = result->run;
+  const auto& s = run.summary;
+  const auto folder = request.options.out.string();
+  if (out.format == "json") {
+    std::ifstream in(request.options.out / "summary.json");
+    std::cout << in.rdbuf();
+    return kOk;
+  }
+  std::vector<std::string> axes;
+  std::vector<std::vector<std::string>> labels;
+  for (const auto& a : spec.axes) {
+    axes.push_back(a.name);
+    labels.push_back(a.labels);
+  }
+  // The summary's rows, read back as every later `pareto` reads them.
+  auto results = dse::read_results(request.options.out);
+  if (!results) return report_errors(results.errors());
+  auto rows_of = [&](const std::vector<int64_t>& indices) {
+    std::vector<const dse::Row*> rows;
+    for (int64_t i : indices) rows.push_back(&results->rows[static_cast<size_t>(i)]);
+    return rows;
+  };
+  std::string out_of;
+  for (const auto& [kind, count] : s.infeasible) out_of += fmt::format("{}{} {}", out_of.empty() ? "" : ", ", kind, count);
+  std::cout << fmt::format("Sweep '{}' ({}): {} points, {} feasible\n", spec.name, spec.file, s.points, s.feasible);
+  if (!out_of.empty()) std::cout << fmt::format("  out: {} (the first reason of each)\n", out_of);
+  std::cout << fmt::format("  {} points evaluated in {:.3g} s: {:.4g} points/s on {} process{}{}\n", run.evaluated,
+                           run.seconds, run.seconds > 0 ? static_cast<double>(run.evaluated) / run.seconds : 0.0,
+                           request.shard.ranks, request.shard.ranks == 1 ? "" : "es",
+                           run.resumed_from > 0 ? fmt::format(", resumed at point {}", run.resumed_from) : "");
+  if (out.format == "csv") {
+    std::ifstream in(request.options.out / "pareto.csv");
+    std::cout << in.rdbuf();
+    return kOk;
+  }
+  std::cout << fmt::format("\nPareto front: {} points\n", s.front.size())
+            << points_table(axes, labels, spec.objectives, rows_of(s.front)).render_text();
+  if (!spec.objectives.empty()) {
+    std::cout << fmt::format("\nBest {} by {}:\n", s.top.size(), dse::info(spec.objectives.front().metric).name)
+              << points_table(axes, labels, spec.objectives, rows_of(s.top)).render_text();
+  }
+  if (!s.sensitivity.empty()) {
+    report::Table sens({"axis", "objective", "spread of the mean", "best value"});
+    for (const auto& x : s.sensitivity) {
+      sens.add_row({spec.axes[x.axis].name, std::string(dse::info(x.objective.metric).name),
+                    fmt::format("{:.1f}%", 100 * x.spread), spec.axes[x.axis].labels[x.best_value]});
+    }
+    std::cout << "\nSensitivity: how far each axis moves each objective's mean over the feasible points\n"
+              << sens.render_text();
+  }
+  std::cout << fmt::format("\nResults in {}/: points.csv, points.jsonl, pareto.csv, summary.json\n", folder);
+  return kOk;
+}
+
+// `tensorfab pareto RESULTS`: the front of a finished (or stopped) sweep,
+// for its own objectives or others.
+int run_pareto(const std::string& folder, const std::vector<std::string>& objective_flags, const OutputOptions& out) {
+  auto results = dse::read_results(folder);
+  if (!results) return report_errors(results.errors());
+  std::vector<dse::Objective> objectives = results->objectives;
+  if (!objective_flags.empty()) {
+    objectives.clear();
+    core::Diagnostics errors;
+    for (const auto& flag : objective_flags) {
+      const auto colon = flag.find(':');
+      const auto metric = dse::parse_metric(flag.substr(0, colon));
+      const std::string goal = colon == std::string::npos ? "" : flag.substr(colon + 1);
+      if (!metric || (goal != "max" && goal != "min")) {
+        std::vector<std::string> names;
+        for (const auto& m : dse::metrics()) names.emplace_back(m.name);
+        auto d = core::bad_input(fmt::format("'{}': expected METRIC:max or METRIC:min", flag), "--objective");
+        if (!metric) {
+          if (auto near = core::closest_match(flag.substr(0, colon), names)) d.notes.push_back(fmt::format("did you mean '{}'?", *near));
+          d.notes.push_back(fmt::format("metrics: {}", fmt::join(names, ", ")));
+        }
+        errors.push_back(std::move(d));
+        continue;
+      }
+      objectives.push_back({*metric, goal == "max"});
+    }
+    if (!errors.empty()) return report_errors(errors);
+  }
+  std::vector<const dse::Row*> front;
+  for (size_t i : dse::pareto_front(results->rows, objectives)) front.push_back(&results->rows[i]);
+  if (out.format == "json") {
+    nlohmann::ordered_json j = nlohmann::ordered_json::array();
+    for (const dse::Row* r : front) {
+      nlohmann::ordered_json row = {{"index", r->index}};
+      for (size_t a = 0; a < results->axes.size(); ++a) row[results->axes[a]] = results->labels[a][r->values[a]];
+      for (const auto& o : objectives) row[std::string(dse::info(o.metric).name)] = *(*r)[o.metric];
+      j.push_back(row);
+    }
+    print_json({{"tool", report::tool_info()}, {"sweep", results->name}, {"pareto", j}});
+    return kOk;
+  }
+  auto table = points_table(results->axes, results->labels, objectives, front);
+  if (out.format == "csv") {
+    std::cout << table.render_csv();
+    return kOk;
+  }
+  std::cout << fmt::format("Pareto front of '{}': {} of {} points\n", results->name, front.size(), results->rows.size())
+            << table.render_text();
+  return kOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  cli::MpiSession mpi(argc, argv);
   CLI::App app{"tensorfab: a pre-silicon workbench for AI accelerator chips", "tensorfab"};
   app.set_version_flag("--version", std::string(core::kVersion));
   app.require_subcommand(1);
@@ -795,6 +936,26 @@ int main(int argc, char** argv) {
   train_tier.add_to(*train_cmd);
   out.add_to(*train_cmd);
   add_sets(train_cmd);
+
+  api::SweepRequest sweep;
+  std::string sweep_out, progress = "auto";
+  auto* sweep_cmd = app.add_subcommand("sweep", "Explore a design space: every point of a sweep file, its Pareto front");
+  sweep_cmd->add_option("file", sweep.file, "Sweep YAML (data/sweeps/)")->required();
+  sweep_cmd->add_option("--out", sweep_out, "Results folder (default: FILE's name with -results, here)");
+  sweep_cmd->add_flag("--resume", sweep.options.resume, "Continue the run whose results are in the folder");
+  sweep_cmd->add_flag("--force", sweep.options.force, "Start over, replacing the results in the folder");
+  sweep_cmd->add_option("--chunk", sweep.options.chunk, "Points between checkpoints (default 1024)")
+      ->check(CLI::Range(1, 1 << 24));
+  sweep_cmd->add_option("--progress", progress, "auto (a bar on a terminal, else lines), bar, lines or none")
+      ->check(CLI::IsMember({"auto", "bar", "lines", "none"}));
+  out.add_to(*sweep_cmd);
+
+  std::string pareto_folder;
+  std::vector<std::string> pareto_objectives;
+  auto* pareto_cmd = app.add_subcommand("pareto", "The Pareto front of a sweep's results");
+  pareto_cmd->add_option("results", pareto_folder, "Results folder of tensorfab sweep")->required();
+  pareto_cmd->add_option("--objective", pareto_objectives, "METRIC:max or METRIC:min (default: the sweep's own)");
+  out.add_to(*pareto_cmd);
 
   std::vector<std::string> files;
   std::optional<std::string> check_kind;
@@ -975,6 +1136,20 @@ int main(int argc, char** argv) {
     set("--kv-cache", "formats.kv_cache", kv_cache);
     return run_eval(catalog, eval, out, with_ops);
   }
+  if (*sweep_cmd) {
+    sweep.options.out = sweep_out.empty()
+                            ? std::filesystem::path(std::filesystem::path(sweep.file).stem().string() + "-results")
+                            : std::filesystem::path(sweep_out);
+    sweep.options.threads = threads;
+    sweep.options.progress = progress == "bar"    ? dse::Progress::kBar
+                             : progress == "lines" ? dse::Progress::kLines
+                             : progress == "none"  ? dse::Progress::kNone
+                             : isatty(STDERR_FILENO) ? dse::Progress::kBar
+                                                     : dse::Progress::kLines;
+    sweep.shard = mpi.shard();
+    return run_sweep(catalog, sweep, out);
+  }
+  if (*pareto_cmd) return run_pareto(pareto_folder, pareto_objectives, out);
   if (*train_cmd) {
     train.overrides = set_overrides();
     train.tier = train_tier.value();

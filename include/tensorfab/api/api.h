@@ -14,6 +14,8 @@
 #include "tensorfab/cost/energy.h"
 #include "tensorfab/cost/power.h"
 #include "tensorfab/cost/tco.h"
+#include "tensorfab/dse/run.h"
+#include "tensorfab/dse/sweep.h"
 #include "tensorfab/hw/area.h"
 #include "tensorfab/package/package.h"
 #include "tensorfab/perf/serving.h"
@@ -141,6 +143,27 @@ struct TrainResult {
 
 [[nodiscard]] core::Result<TrainResult> train(const config::Catalog& catalog, const TrainRequest& request);
 [[nodiscard]] nlohmann::ordered_json to_json(const TrainResult& result);
+
+// `tensorfab sweep`: a design-space sweep (dse/sweep.h, dse/run.h), each
+// point served (and trained, when the sweep asks) with its area, fit,
+// power and cost, in parallel threads and, with a Shard, processes.
+struct SweepRequest {
+  std::string file;
+  dse::RunOptions options;
+  dse::Shard shard;
+};
+
+struct SweepResult {
+  dse::SweepSpec spec;
+  dse::RunResult run;
+};
+
+[[nodiscard]] core::Result<SweepResult> sweep(const config::Catalog& catalog, const SweepRequest& request);
+
+// One point of a sweep on its own, as a sweep's thread evaluates it
+// (constraints applied). The catalog should be `remembering()` for speed.
+[[nodiscard]] core::Result<dse::Row> sweep_point(const config::Catalog& catalog, const dse::SweepSpec& spec,
+                                                 int64_t index);
 
 // `tensorfab show model`: a model's sizes and work, and what a scenario
 // needs in memory, checked against a chip when one is named.

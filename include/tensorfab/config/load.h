@@ -4,6 +4,7 @@
 // and command-line `--set` overrides, applied in that order.
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,8 +27,18 @@ class Catalog {
   // ids and a did-you-mean.
   [[nodiscard]] core::Result<std::string> locate(std::string_view kind, std::string_view id_or_path) const;
 
+  // The same catalog, remembering every folder listing and parsed file it
+  // reads (copies share what is remembered; safe from several threads). For
+  // runs that load the same files thousands of times, as a sweep does,
+  // while the files do not change.
+  [[nodiscard]] Catalog remembering() const;
+  // A parsed file: read once when remembering, else every time.
+  [[nodiscard]] core::Result<Node> document(const std::string& path) const;
+
  private:
+  struct Memory;
   std::filesystem::path root_;
+  std::shared_ptr<Memory> memory_;
 };
 
 // Loads a document and resolves its `preset:` chain (a preset may itself

@@ -86,8 +86,8 @@ struct Override {
 };
 using Overrides = std::vector<Override>;
 
-// Applies one override to a tree. The value is read as a YAML scalar.
-// Returns the errors, if any.
+// Applies one override to a tree. The value is read as a YAML scalar; `~`
+// (or `null`) removes the key instead. Returns the errors, if any.
 [[nodiscard]] core::Diagnostics apply_override(Node& root, const Override& override_);
 
 }  // namespace tfab::config

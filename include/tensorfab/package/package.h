@@ -94,7 +94,7 @@ struct Layout {
 // much; empty when it fits. A limit whose figure is not public is skipped
 // and named in `unchecked`.
 struct Fit {
-  std::vector<std::string> broken;
+  std::vector<std::string> broken;  // "limit: why", the limit first (reticle, shoreline, ...)
   std::vector<std::string> unchecked;
   int64_t stacks_per_die_limit = 0;  // how many stacks fit along one die's memory edges (0: not checked)
   std::optional<core::Area> interposer;  // what the dies and stacks need, when known
