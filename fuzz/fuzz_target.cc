@@ -130,6 +130,27 @@ std::optional<Finding> evaluate(Kind kind, const std::string& file) {
       }
       return std::nullopt;
     }
+    case Kind::kSweep: {
+      // A few points spread over the space, and what they say together.
+      auto spec = dse::load_sweep(file);
+      if (!spec) return std::nullopt;
+      static const config::Catalog remembered = shipped.remembering();
+      std::vector<dse::Row> rows;
+      const int64_t n = spec->size(), step = std::max<int64_t>(1, n / 3);
+      for (int64_t i = 0; i < n && rows.size() < 4; i += step) {
+        auto row = api::sweep_point(remembered, *spec, i);
+        if (!row) return std::nullopt;
+        for (const auto& m : row->metrics) {
+          if (m && !std::isfinite(*m)) return Finding{"a non-finite metric at point " + std::to_string(i)};
+        }
+        rows.push_back(std::move(*row));
+      }
+      const auto summary = dse::summarise(*spec, rows);
+      for (const auto& s : summary.sensitivity) {
+        if (!std::isfinite(s.spread)) return Finding{"a non-finite sensitivity"};
+      }
+      return std::nullopt;
+    }
     case Kind::kPackage:
     case Kind::kMemory:
     case Kind::kInterconnect:
@@ -147,7 +168,7 @@ const std::vector<KindName>& kinds() {
       {Kind::kNode, "node", "nodes"},           {Kind::kPackage, "package", "packages"},
       {Kind::kMemory, "memory", "memories"},    {Kind::kInterconnect, "interconnect", "interconnects"},
       {Kind::kDatacenter, "datacenter", "datacenters"}, {Kind::kProgram, "program", "programs"},
-      {Kind::kSystem, "system", "systems"},
+      {Kind::kSystem, "system", "systems"},     {Kind::kSweep, "sweep", "sweeps"},
   };
   return all;
 }

@@ -14,7 +14,8 @@
 namespace tfab::fuzz {
 
 enum class Kind {
-  kChip, kModel, kScenario, kValidation, kNode, kPackage, kMemory, kInterconnect, kDatacenter, kProgram, kSystem
+  kChip, kModel, kScenario, kValidation, kNode, kPackage, kMemory, kInterconnect, kDatacenter, kProgram, kSystem,
+  kSweep
 };
 
 // Every kind with its name ("chip", "model", ...: the harness and corpus

@@ -693,9 +693,9 @@ namespace {
 // foundry, a package whether it carries memory, an interconnect its placement,
 // a data centre its PUE, a memory its stack width; the rest are chips.
 std::string kind_of(const config::Catalog& catalog, const std::string& file, const config::Node& doc) {
-  static const std::array<std::pair<const char*, const char*>, 9> kFolders{
+  static const std::array<std::pair<const char*, const char*>, 10> kFolders{
       {{"chips", "chip"}, {"nodes", "node"}, {"packages", "package"}, {"memories", "memory"},
-       {"interconnects", "interconnect"}, {"systems", "system"},
+       {"interconnects", "interconnect"}, {"systems", "system"}, {"sweeps", "sweep"},
        {"datacenters", "datacenter"}, {"physical", "physical calibration"}, {"validation", "validation cases"}}};
   const std::string folder = std::filesystem::path(file).parent_path().filename().string();
   for (const auto& [dir, kind] : kFolders) {
@@ -708,6 +708,7 @@ std::string kind_of(const config::Catalog& catalog, const std::string& file, con
     }
   }
   if (doc.find("cases") != nullptr) return "validation cases";
+  if (doc.find("axes") != nullptr) return "sweep";
   if (doc.find("levels") != nullptr) return "system";
   if (doc.find("foundry") != nullptr) return "node";
   if (doc.find("carries_memory") != nullptr) return "package";
@@ -762,6 +763,8 @@ core::Diagnostics check(const config::Catalog& catalog, const std::vector<std::s
       hw::ChipSpec any;
       any.scale_up = any.scale_out = hw::LinkSpec{"link", "switch", 1, core::Bandwidth::from_base(1e9)};
       if (auto r = system::load_system(catalog, file, any); !r) found = r.errors();
+    } else if (what == "sweep") {
+      if (auto r = dse::load_sweep(file); !r) found = r.errors();
     } else if (what == "validation cases") {
       // Its cases name chips, models and scenarios: running them (at the
       // fastest tier) checks those too.

@@ -964,7 +964,7 @@ int main(int argc, char** argv) {
   check_cmd->add_option("files", files, "Files to check")->required();
   check_cmd->add_option("--as", check_kind, "Treat every file as this kind")
       ->check(CLI::IsMember(
-          {"chip", "model", "scenario", "node", "package", "memory", "interconnect", "system", "datacenter"}));
+          {"chip", "model", "scenario", "node", "package", "memory", "interconnect", "system", "datacenter", "sweep"}));
 
   std::string show_kind, show_name;
   api::ModelRequest model_request;
