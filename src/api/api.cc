@@ -1561,24 +1561,12 @@ dse::Row evaluate_design(const DesignContext& ctx, const config::Overrides& over
   const dse::Base& base = ctx.spec.base;
   auto routed = route(overrides);
   if (!routed) return failed(routed.errors());
-  const auto inputs = ctx.inputs->get(key_of(routed->model) + "|" + key_of(routed->scenario), [&] {
-    core::Diagnostics errors;
-    return load_inputs(ctx.catalog, base.model, base.scenario, *routed, errors);
-  });
-  if (!*inputs) return failed(inputs->errors());
-  auto result = eval_chip(ctx.catalog, base.chip, **inputs, *routed, ctx.tier, false);
-  if (!result) return failed(result.errors());
-  EvalResult e = std::move(result).value();
-  const perf::ServingResult& s = e.serving;
-  if (!s.memory.fits) {
-    row.infeasible.push_back({"memory", fmt::format("the model needs {} a chip; it has {}",
-                                                    core::format(s.memory.total()), core::format(s.memory.capacity))});
-  }
-  if (!s.meets_latency) row.infeasible.push_back({"latency", "even batch 1 misses the scenario's latency bound"});
-  set(row, Metric::kMemoryNeeded, s.memory.total().base() / dse::info(Metric::kMemoryNeeded).unit_base);
+  auto loaded = hw::load_chip(ctx.catalog, base.chip, routed->chip);
+  if (!loaded) return failed(loaded.errors());
+  const hw::ChipSpec& chip = *loaded;
 
-  // The node, package, memory and die-to-die files the chip names.
-  const hw::ChipSpec& chip = e.chip;
+  // The part: its dies, its fit in the package, its cost. The node,
+  // package, memory and die-to-die files it names are read once.
   const std::string parts_key =
       fmt::format("{}|{}|{}|{}|{}|{}|{}", chip.process_node, chip.package, memory_id(chip),
                   chip.die_to_die ? chip.die_to_die->interconnect : "", chip.stacked_dies ? chip.stacked_dies->process_node : "",
@@ -1596,19 +1584,44 @@ dse::Row evaluate_design(const DesignContext& ctx, const config::Overrides& over
     }
     if (physical->bill && physical->bill->total) set(row, Metric::kChipCost, physical->bill->total->base());
   }
-  serving_cost(parts, physical, ctx.calibration, ctx.datacenter, e);
-  // At the clock the TDP allows: the compute stretches, and with it the latencies.
-  const double slowdown = e.cost ? e.cost->power.slowdown : 1.0;
-  const double tokens_per_s = s.output_tokens_per_s_per_chip / slowdown;
-  set(row, Metric::kTokensPerS, tokens_per_s);
-  set(row, Metric::kTtft, s.time_to_first_token.base() * slowdown);
-  set(row, Metric::kTpot, s.time_per_output_token.base() * slowdown);
-  if (e.cost) {
-    set(row, Metric::kPower, e.cost->average_power.base());
-    if (e.cost->average_power.base() > 0) set(row, Metric::kTokensPerSPerWatt, e.cost->tokens_per_joule);
-    if (e.cost->usd_per_million_tokens) set(row, Metric::kUsdPerMillionTokens, *e.cost->usd_per_million_tokens);
-    if (e.cost->tco && e.cost->tco->chip.base() > 0) {
-      set(row, Metric::kTokensPerSPerUsd, tokens_per_s / e.cost->tco->chip.base());
+
+  if (base.scenario) {
+    const auto inputs = ctx.inputs->get(key_of(routed->model) + "|" + key_of(routed->scenario), [&] {
+      core::Diagnostics errors;
+      return load_inputs(ctx.catalog, base.model, *base.scenario, *routed, errors);
+    });
+    if (!*inputs) return failed(inputs->errors());
+    const Inputs& in = **inputs;
+    auto created = perf::OpTimer::create(chip, in.scenario.formats.compute(), ctx.tier);
+    if (!created) return failed(created.errors());
+    perf::OpTimer timer = std::move(created).value();
+    auto serving = perf::evaluate_serving(timer, chip, in.model, in.scenario);
+    if (!serving) return failed(serving.errors());
+    EvalResult e;
+    e.chip = chip;
+    e.model = in.model;
+    e.serving = std::move(serving).value();
+    const perf::ServingResult& s = e.serving;
+    if (!s.memory.fits) {
+      row.infeasible.push_back({"memory", fmt::format("the model needs {} a chip; it has {}",
+                                                      core::format(s.memory.total()), core::format(s.memory.capacity))});
+    }
+    if (!s.meets_latency) row.infeasible.push_back({"latency", "even batch 1 misses the scenario's latency bound"});
+    set(row, Metric::kMemoryNeeded, s.memory.total().base() / dse::info(Metric::kMemoryNeeded).unit_base);
+    serving_cost(parts, physical, ctx.calibration, ctx.datacenter, e);
+    // At the clock the TDP allows: the compute stretches, and with it the latencies.
+    const double slowdown = e.cost ? e.cost->power.slowdown : 1.0;
+    const double tokens_per_s = s.output_tokens_per_s_per_chip / slowdown;
+    set(row, Metric::kTokensPerS, tokens_per_s);
+    set(row, Metric::kTtft, s.time_to_first_token.base() * slowdown);
+    set(row, Metric::kTpot, s.time_per_output_token.base() * slowdown);
+    if (e.cost) {
+      set(row, Metric::kPower, e.cost->average_power.base());
+      if (e.cost->average_power.base() > 0) set(row, Metric::kTokensPerSPerWatt, e.cost->tokens_per_joule);
+      if (e.cost->usd_per_million_tokens) set(row, Metric::kUsdPerMillionTokens, *e.cost->usd_per_million_tokens);
+      if (e.cost->tco && e.cost->tco->chip.base() > 0) {
+        set(row, Metric::kTokensPerSPerUsd, tokens_per_s / e.cost->tco->chip.base());
+      }
     }
   }
 
@@ -1621,10 +1634,12 @@ dse::Row evaluate_design(const DesignContext& ctx, const config::Overrides& over
     train.tier = ctx.tier;
     train.tokens = base.train_tokens;
     train.datacenter = base.datacenter;
-    // The point's chip, model and system fields; scenario fields are the serving scenario's.
+    // The point's chip, model and system fields; scenario fields are the
+    // serving scenario's where there is one, else the training scenario's.
     for (const auto& o : overrides) {
       const std::string& a = o.assignment;
-      if (a.rfind("chip.", 0) == 0 || a.rfind("model.", 0) == 0 || a.rfind("system.", 0) == 0) {
+      if (a.rfind("chip.", 0) == 0 || a.rfind("model.", 0) == 0 || a.rfind("system.", 0) == 0 ||
+          (!base.scenario && a.rfind("scenario.", 0) == 0)) {
         train.overrides.push_back(o);
       }
     }
@@ -1672,8 +1687,10 @@ core::Result<SweepResult> sweep(const config::Catalog& catalog, const SweepReque
     if (!chip) core::append_new(errors, from_request(chip.errors(), "base.chip"));
     auto model = workload::load_model(catalog, spec->base.model);
     if (!model) core::append_new(errors, from_request(model.errors(), "base.model"));
-    auto scenario = workload::load_scenario(catalog, spec->base.scenario);
-    if (!scenario) core::append_new(errors, from_request(scenario.errors(), "base.scenario"));
+    if (spec->base.scenario) {
+      auto scenario = workload::load_scenario(catalog, *spec->base.scenario);
+      if (!scenario) core::append_new(errors, from_request(scenario.errors(), "base.scenario"));
+    }
   }
   if (!errors.empty()) return errors;
   std::vector<int64_t> probes{0};
@@ -1696,7 +1713,9 @@ core::Result<SweepResult> sweep(const config::Catalog& catalog, const SweepReque
     }
     auto chip = hw::load_chip(ctx->catalog, spec->base.chip, routed->chip);
     auto model = workload::load_model(ctx->catalog, spec->base.model, routed->model);
-    auto scenario = workload::load_scenario(ctx->catalog, spec->base.scenario, under("serve", routed->scenario));
+    auto scenario = spec->base.scenario
+                        ? workload::load_scenario(ctx->catalog, *spec->base.scenario, under("serve", routed->scenario))
+                        : core::Result<workload::ServeScenario>(workload::ServeScenario{});
     for (const core::Diagnostics* found : {chip ? nullptr : &chip.errors(), model ? nullptr : &model.errors(),
                                            scenario ? nullptr : &scenario.errors()}) {
       if (found == nullptr) continue;

@@ -378,7 +378,7 @@ core::Result<SweepSpec> read_sweep(const config::Node& doc, const std::string& f
   config::MapReader base = r.child("base", "the design every point starts from");
   s.base.chip = base.required<std::string>("chip", "chip id or YAML path").value_or("");
   s.base.model = base.required<std::string>("model", "model id or config.json path").value_or("");
-  s.base.scenario = base.optional<std::string>("scenario", "serving scenario id or path").value_or(s.base.scenario);
+  s.base.scenario = base.optional<std::string>("scenario", "serving scenario id or path (default serve-default)");
   s.base.datacenter = base.optional<std::string>("datacenter", "data centre for the TCO").value_or(s.base.datacenter);
   static const std::array<std::string, 3> kTiers{"roofline", "tile", "cycle"};
   s.base.tier = base.choice("tier", "fidelity: roofline, tile or cycle", kTiers, false).value_or(s.base.tier);
@@ -388,6 +388,8 @@ core::Result<SweepSpec> read_sweep(const config::Node& doc, const std::string& f
     s.base.system = t.optional<std::string>("system", "system id or path");
     s.base.train_tokens = t.optional<double>("tokens", "tokens to train, for the cost of the run").value_or(300e9);
     t.finish();
+  } else if (!s.base.scenario) {
+    s.base.scenario = "serve-default";
   }
   base.finish();
 

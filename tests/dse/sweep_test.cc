@@ -215,5 +215,37 @@ objectives: {tokens_per_s: max}
   EXPECT_TRUE(big[Metric::kTokensPerS].has_value());  // though it would serve
 }
 
+TEST(SweepPoint, ATrainingSweepTimesTheStepAndPricesTheRun) {
+  // No serving scenario: scenario keys are the training scenario's.
+  auto spec = read(R"(
+name: layouts
+base:
+  chip: seed-2nm
+  model: gpt3-175b
+  train: {scenario: train-gpt3-175b, system: seed-cluster, tokens: 1e11}
+axes:
+  scenario.parallelism.tensor: [4, 8]
+objectives: {step_time: min, usd_per_training_run: min}
+)").value();
+  EXPECT_FALSE(spec.base.scenario.has_value());
+  const auto catalog = testing::shipped().remembering();
+  const auto tp4 = api::sweep_point(catalog, spec, 0).value(), tp8 = api::sweep_point(catalog, spec, 1).value();
+  ASSERT_TRUE(tp4.feasible()) << tp4.infeasible.front().detail;
+  ASSERT_TRUE(tp8.feasible()) << tp8.infeasible.front().detail;
+  EXPECT_FALSE(tp8[Metric::kTokensPerS].has_value());  // nothing served
+
+  api::TrainRequest request;
+  request.chip = "seed-2nm";
+  request.model = "gpt3-175b";
+  request.system = "seed-cluster";
+  request.tokens = 1e11;
+  const auto run = api::train(testing::shipped(), request).value();  // TP 8 is the scenario's own
+  ASSERT_TRUE(run.cost && run.cost->per_run);
+  EXPECT_DOUBLE_EQ(*tp8[Metric::kStepTime], run.cost->step_time.base());
+  EXPECT_DOUBLE_EQ(*tp8[Metric::kUsdPerTrainingRun], run.cost->per_run->base());
+  // Half the tensor parallelism, half the chips: a longer step.
+  EXPECT_GT(*tp4[Metric::kStepTime], *tp8[Metric::kStepTime]);
+}
+
 }  // namespace
 }  // namespace tfab::dse

@@ -98,7 +98,8 @@ struct Objective {
 
 struct Base {
   std::string chip, model;
-  std::string scenario = "serve-default";
+  // Serving, unless a training-only sweep (a `train:` block and no scenario).
+  std::optional<std::string> scenario;
   std::string datacenter = "hyperscale";
   std::string tier = "tile";
   // Training, when the sweep also asks for a training step per point.
