@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages tensorfab needs to build and test, only
 # those missing. As root it runs apt-get; otherwise it prints the command to
-# run and stops. With --tests it adds what only the tests use: PyTorch, the
-# outside reference for the prototype's model (tests/torch/).
+# run and stops. With --tests it adds what only the tests use (below).
 set -euo pipefail
 
 packages=(
@@ -12,12 +11,20 @@ packages=(
   libopenmpi-dev openmpi-bin
   clang libclang-rt-14-dev
 )
-if [ "${1:-}" = "--tests" ]; then packages+=(python3-torch); fi
+# With --tests: PyTorch, the outside reference for the prototype's model
+# (tests/torch/), and headless Chromium with Node.js for the browser test of
+# the HTML reports (tests/browser/; its npm package comes from the npm registry).
+if [ "${1:-}" = "--tests" ]; then packages+=(python3-torch chromium); fi
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js and npm by their commands: a machine may have them from elsewhere.
+if [ "${1:-}" = "--tests" ]; then
+  command -v node > /dev/null || missing+=(nodejs)
+  command -v npm > /dev/null || missing+=(npm)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -503,6 +503,10 @@ void serving_cost(const PhysicalReport& parts, const core::Result<PhysicalReport
   c.average_power = c.power.drawn * s.load + power->rates.idle * (1 - s.load);
   if (c.average_power.base() > 0) c.tokens_per_joule = c.tokens_per_s_per_chip / c.average_power.base();
   row.cost = c;
+  if (physical) {
+    row.area = physical->area;
+    row.bill = physical->bill;
+  }
   if (!physical) {
     row.cost_unknown.push_back("cost: " + first_message(physical.errors()));
   } else if (physical->bill && physical->bill->total) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "tensorfab/report/svg.h"
+
 namespace tfab::report {
 namespace {
 
@@ -61,6 +63,22 @@ std::string Table::render_csv() const {
   emit(headers_);
   for (const auto& row : rows_) emit(row);
   return out;
+}
+
+std::string Table::render_html(const std::string& id) const {
+  std::string out = id.empty() ? "<table>\n" : "<table id=\"" + svg::escape(id) + "\">\n";
+  out += "<thead><tr>";
+  for (const auto& h : headers_) out += "<th>" + svg::escape(h) + "</th>";
+  out += "</tr></thead>\n<tbody>\n";
+  for (const auto& row : rows_) {
+    out += "<tr>";
+    for (size_t c = 0; c < row.size(); ++c) {
+      const bool number = c > 0 && layout_ == Layout::kNumbers;
+      out += (number ? "<td class=\"num\">" : "<td>") + svg::escape(row[c]) + "</td>";
+    }
+    out += "</tr>\n";
+  }
+  return out + "</tbody>\n</table>\n";
 }
 
 }  // namespace tfab::report

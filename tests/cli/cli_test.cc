@@ -770,4 +770,87 @@ objectives: {tokens_per_s: max}
   EXPECT_TRUE(r.out.empty());
 }
 
+// ---- Reports and traces -------------------------------------------------------
+
+TEST(Report, TheDefaultStudyWritesItsReportBesideItsTable) {
+  const fs::path here = scratch() / "report-cwd";
+  fs::create_directories(here);
+  const auto run = [&](const std::string& args) {
+    const std::string cmd = "cd " + here.string() + " && " + TFAB_BINARY + " " + args + " > out.txt 2> err.txt";
+    return std::system(cmd.c_str());
+  };
+  fs::remove(here / "tensorfab-study.html");
+  ASSERT_EQ(run("study"), 0) << slurp(here / "err.txt");
+  EXPECT_NE(slurp(here / "out.txt").find("Report: tensorfab-study.html"), std::string::npos) << slurp(here / "out.txt");
+  const std::string html = slurp(here / "tensorfab-study.html");
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(html.find("<table id=\"comparison\">"), std::string::npos);
+  EXPECT_GE(count_lines(html, "<svg xmlns="), 6u);   // rooflines, time, curves, power, area, cost
+  EXPECT_EQ(html.find("<script"), std::string::npos);  // nothing to run, nothing to fetch
+  EXPECT_EQ(html.find("http://"), html.find("http://www.w3.org/2000/svg"));
+  // JSON on stdout, and no report unless asked.
+  fs::remove(here / "tensorfab-study.html");
+  ASSERT_EQ(run("study --format json"), 0);
+  EXPECT_FALSE(fs::exists(here / "tensorfab-study.html"));
+  ASSERT_EQ(run("study --no-html"), 0);
+  EXPECT_FALSE(fs::exists(here / "tensorfab-study.html"));
+  EXPECT_EQ(slurp(here / "out.txt").find("Report:"), std::string::npos);
+}
+
+TEST(Report, TheTraceIsAChromeTraceOfTheServingWork) {
+  const auto trace = scratch() / "eval-trace.json";
+  Outcome r = tensorfab("eval --chip h100-sxm --model llama-3.1-8b --batch 8 --format json --trace " + trace.string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto result = nlohmann::json::parse(r.out)["result"];
+  const auto t = nlohmann::json::parse(slurp(trace));
+  ASSERT_TRUE(t["traceEvents"].is_array());
+  std::map<int, std::string> lanes;
+  double decode_us = 0, prefill_us = 0, end = 0;
+  size_t slices = 0;
+  for (const auto& e : t["traceEvents"]) {
+    ASSERT_TRUE(e["name"].is_string());
+    ASSERT_TRUE(e["ph"] == "M" || e["ph"] == "X") << e.dump();
+    ASSERT_TRUE(e["pid"].is_number_integer() && e["tid"].is_number_integer()) << e.dump();
+    if (e["ph"] == "M") {
+      if (e["name"] == "thread_name") lanes[e["tid"].get<int>()] = e["args"]["name"];
+      continue;
+    }
+    ++slices;
+    const double ts = e["ts"], dur = e["dur"];
+    EXPECT_GE(dur, 0) << e.dump();
+    EXPECT_NEAR(ts, end, 1e-6 * std::max(1.0, end)) << "slices follow one another: " << e.dump();
+    end = ts + dur;
+    (e["cat"] == "prefill" ? prefill_us : decode_us) += dur;
+  }
+  EXPECT_EQ(lanes, (std::map<int, std::string>{{1, "compute"}, {2, "memory"}, {3, "communication"}}));
+  EXPECT_GT(slices, 32u * 5);  // layer by layer
+  // The decode step at the mean context is the mean time per output token
+  // (to within the bends of each operator's time in the context length).
+  EXPECT_NEAR(decode_us * 1e-6, result["time_per_output_token"]["value"].get<double>(),
+              1e-3 * result["time_per_output_token"]["value"].get<double>());
+  EXPECT_GT(prefill_us, 0);
+}
+
+TEST(Report, ASweepsReportShowsItsFront) {
+  const auto folder = scratch() / "report-sweep";
+  ASSERT_EQ(tensorfab("sweep " + std::string(TFAB_DATA_DIR) + "/sweeps/seed-design.yaml --force --progress none --out " +
+                      folder.string())
+                .code,
+            0);
+  const auto html = scratch() / "sweep.html";
+  Outcome r = tensorfab("report " + folder.string() + " --html " + html.string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string text = slurp(html);
+  const auto summary = nlohmann::json::parse(slurp(folder / "summary.json"));
+  EXPECT_NE(text.find("<table id=\"pareto\">"), std::string::npos);
+  // One emphasised point per front member with both plotted objectives.
+  size_t emphasised = 0;
+  for (size_t at = text.find("stroke=\"#000\""); at != std::string::npos; at = text.find("stroke=\"#000\"", at + 1)) {
+    ++emphasised;
+  }
+  EXPECT_EQ(emphasised, summary["pareto"].size());
+  Outcome missing = tensorfab("report " + (scratch() / "no-such-results").string() + " --html " + html.string());
+  EXPECT_EQ(missing.code, 2);
+}
+
 }  // namespace

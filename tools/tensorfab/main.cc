@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "tensorfab/api/api.h"
+#include "tensorfab/api/report.h"
 #include "tensorfab/core/version.h"
 #include "tensorfab/report/chip_sheet.h"
 #include "tensorfab/report/json.h"
@@ -91,42 +92,70 @@ std::string cost_section(std::span<const api::EvalResult> rows) {
   return out;
 }
 
-int run_study(const config::Catalog& catalog, const api::StudyRequest& request, const OutputOptions& out) {
+bool write_output(const std::string& path, std::string_view bytes);
+
+// Where `--html` and `--trace` write the report and the trace; empty: nowhere.
+struct ReportFiles {
+  std::string html, trace;
+};
+
+// Writes the files asked for and says where: on stdout after a table, on
+// stderr when stdout carries JSON or CSV.
+bool write_reports(const api::StudyResult& result, const ReportFiles& files, bool table) {
+  std::ostream& say = table ? std::cout : std::cerr;
+  if (!files.html.empty()) {
+    if (!write_output(files.html, api::study_html(result))) return false;
+    say << fmt::format("{}Report: {} (one file; open it in a browser)\n", table ? "\n" : "", files.html);
+  }
+  if (!files.trace.empty()) {
+    if (!write_output(files.trace, api::serving_trace(result).dump() + "\n")) return false;
+    say << fmt::format("Trace: {} (open it in ui.perfetto.dev)\n", files.trace);
+  }
+  return true;
+}
+
+int run_study(const config::Catalog& catalog, api::StudyRequest request, const OutputOptions& out,
+              const ReportFiles& files) {
+  // The report's serving curves need the batch swept; the JSON then carries it too.
+  if (!files.html.empty()) request.sweep = true;
   auto result = api::study(catalog, request);
   if (!result) return report_errors(result.errors());
   const auto& rows = result->rows;
   if (out.format == "json") {
     print_json(api::to_json(*result));
-    return kOk;
+    return write_reports(*result, files, false) ? kOk : kRunFailed;
   }
   std::vector<report::ServingRow> table_rows;
   for (const auto& row : rows) table_rows.push_back({&row.chip, &row.serving});
   auto table = report::serving_table(table_rows, table_rows.size() - 1);
   if (out.format == "csv") {
     std::cout << table.render_csv();
-    return kOk;
+    return write_reports(*result, files, false) ? kOk : kRunFailed;
   }
   std::cout << "Serving " << report::describe(rows.front().serving.scenario, request.model) << "\n\n"
             << table.render_text() << "\n"
             << report::serving_footnote(rows.front().serving.scenario, request.tier)
             << cost_section(rows);
-  return kOk;
+  return write_reports(*result, files, true) ? kOk : kRunFailed;
 }
 
-int run_eval(const config::Catalog& catalog, const api::EvalRequest& request, const OutputOptions& out,
-             bool with_ops) {
-  auto result = api::eval(catalog, request);
-  if (!result) return report_errors(result.errors());
+int run_eval(const config::Catalog& catalog, api::EvalRequest request, const OutputOptions& out, bool with_ops,
+             const ReportFiles& files) {
+  if (!files.html.empty()) request.sweep = true;
+  auto evaluated = api::eval(catalog, request);
+  if (!evaluated) return report_errors(evaluated.errors());
+  const api::StudyResult one{{std::move(evaluated).value()}};
+  const api::EvalResult* result = &one.rows.front();
   const auto& r = result->serving;
   if (out.format == "json") {
     print_json(api::to_json(*result, with_ops));
-    return kOk;
+    return write_reports(one, files, false) ? kOk : kRunFailed;
   }
   report::ServingRow row{&result->chip, &r};
   auto table = report::serving_table(std::span(&row, 1), 0);
   if (out.format == "csv") {
     std::cout << (with_ops ? report::ops_table(r.prefill_ops).render_csv() : table.render_csv());
-    return kOk;
+    return write_reports(one, files, false) ? kOk : kRunFailed;
   }
   std::cout << "Serving " << report::describe(r.scenario, r.model_id) << "\n\n" << table.render_text();
   if (with_ops) {
@@ -141,8 +170,8 @@ int run_eval(const config::Catalog& catalog, const api::EvalRequest& request, co
   if (!result->sweep.empty()) {
     std::cout << "\nThroughput against batch:\n" << report::sweep_table(result->sweep).render_text();
   }
-  std::cout << "\n" << report::serving_footnote(r.scenario, r.tier) << cost_section(std::span(&*result, 1));
-  return kOk;
+  std::cout << "\n" << report::serving_footnote(r.scenario, r.tier) << cost_section(std::span(result, 1));
+  return write_reports(one, files, true) ? kOk : kRunFailed;
 }
 
 int run_show_chip(const config::Catalog& catalog, const std::string& id, const config::Overrides& overrides,
@@ -895,6 +924,11 @@ int main(int argc, char** argv) {
   study_cmd->add_option("--scenario", study.scenario, "Scenario id or YAML path");
   study_cmd->add_option("--datacenter", study.datacenter, "Data centre for the TCO, id or YAML path (default hyperscale)");
   TierOption study_tier;
+  ReportFiles study_files{"tensorfab-study.html", ""};
+  bool no_html = false;
+  study_cmd->add_option("--html", study_files.html, "Write the report here (default tensorfab-study.html; table output)");
+  study_cmd->add_flag("--no-html", no_html, "Write no report");
+  study_cmd->add_option("--trace", study_files.trace, "Write a Perfetto trace of the serving work here");
   study_tier.add_to(*study_cmd);
   out.add_to(*study_cmd);
   add_sets(study_cmd);
@@ -918,6 +952,9 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--kv-cache", kv_cache, "KV-cache format");
   eval_cmd->add_flag("--ops", with_ops, "Per-operator breakdown");
   eval_cmd->add_flag("--sweep", eval.sweep, "Throughput against batch, up to the largest batch that fits");
+  ReportFiles eval_files;
+  eval_cmd->add_option("--html", eval_files.html, "Write the report here (one HTML file)");
+  eval_cmd->add_option("--trace", eval_files.trace, "Write a Perfetto trace of the serving work here");
   eval_tier.add_to(*eval_cmd);
   out.add_to(*eval_cmd);
   add_sets(eval_cmd);
@@ -949,6 +986,11 @@ int main(int argc, char** argv) {
   sweep_cmd->add_option("--progress", progress, "auto (a bar on a terminal, else lines), bar, lines or none")
       ->check(CLI::IsMember({"auto", "bar", "lines", "none"}));
   out.add_to(*sweep_cmd);
+
+  std::string report_folder, report_html;
+  auto* report_cmd = app.add_subcommand("report", "A report of a sweep's results: its Pareto front, as HTML");
+  report_cmd->add_option("results", report_folder, "Results folder of tensorfab sweep")->required();
+  report_cmd->add_option("--html", report_html, "Write the report here")->required();
 
   std::string pareto_folder;
   std::vector<std::string> pareto_objectives;
@@ -1116,7 +1158,17 @@ int main(int argc, char** argv) {
   if (*study_cmd) {
     study.overrides = set_overrides();
     study.tier = study_tier.value();
-    return run_study(catalog, study, out);
+    // The default report goes with the table; JSON and CSV write one only when asked.
+    const bool asked = study_cmd->count("--html") > 0;
+    if (no_html || (out.format != "table" && !asked)) study_files.html.clear();
+    return run_study(catalog, study, out, study_files);
+  }
+  if (*report_cmd) {
+    auto html = api::sweep_html(report_folder);
+    if (!html) return report_errors(html.errors());
+    if (!write_output(report_html, *html)) return kRunFailed;
+    std::cout << fmt::format("Report: {} (one file; open it in a browser)\n", report_html);
+    return kOk;
   }
   if (*eval_cmd) {
     // Flags are scenario overrides, so they are checked like the file is.
@@ -1134,7 +1186,7 @@ int main(int argc, char** argv) {
     set("--weights", "formats.weights", weights);
     set("--activations", "formats.activations", activations);
     set("--kv-cache", "formats.kv_cache", kv_cache);
-    return run_eval(catalog, eval, out, with_ops);
+    return run_eval(catalog, eval, out, with_ops, eval_files);
   }
   if (*sweep_cmd) {
     sweep.options.out = sweep_out.empty()

@@ -72,6 +72,9 @@ struct EvalResult {
   std::optional<ServingCost> cost;
   std::optional<cost::Datacenter> datacenter;
   std::vector<std::string> cost_unknown;  // what kept power or cost out
+  // The part behind the cost, where it could be derived (for reports).
+  std::optional<hw::AreaBreakdown> area;
+  std::optional<cost::Bill> bill;
 };
 
 [[nodiscard]] core::Result<EvalResult> eval(const config::Catalog& catalog, const EvalRequest& request);

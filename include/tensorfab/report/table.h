@@ -21,6 +21,8 @@ class Table {
   // Columns padded to their widest cell, aligned as the layout says.
   [[nodiscard]] std::string render_text() const;
   [[nodiscard]] std::string render_csv() const;
+  // An HTML <table>, cells escaped; `id` names it for scripts and tests.
+  [[nodiscard]] std::string render_html(const std::string& id = "") const;
 
  private:
   std::vector<std::string> headers_;
