@@ -787,19 +787,22 @@ core::Diagnostics check(const config::Catalog& catalog, const std::vector<std::s
 
 namespace {
 
+// The data centre a cost was worked out for.
+nlohmann::ordered_json datacenter_json(const cost::Datacenter& d) {
+  using report::quantity;
+  return {{"id", d.id},
+          {"fingerprint", d.fingerprint},
+          {"pue", d.pue},
+          {"electricity", quantity(d.electricity)},
+          {"lifetime", quantity(d.lifetime)}};
+}
+
 // Power, energy and TCO of one row; null figures where `unknown` says why.
 nlohmann::ordered_json cost_json(const EvalResult& row) {
   using report::optional;
   using report::quantity;
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  if (row.datacenter) {
-    const auto& d = *row.datacenter;
-    j["datacenter"] = {{"id", d.id},
-                       {"fingerprint", d.fingerprint},
-                       {"pue", d.pue},
-                       {"electricity", quantity(d.electricity)},
-                       {"lifetime", quantity(d.lifetime)}};
-  }
+  if (row.datacenter) j["datacenter"] = datacenter_json(*row.datacenter);
   if (row.cost) {
     const auto& c = *row.cost;
     const auto& e = c.power.energy;
@@ -927,14 +930,9 @@ namespace {
 
 // Power, energy and cost of the run; null figures where `unknown` says why.
 nlohmann::ordered_json train_cost_json(const TrainResult& r) {
-  using report::optional;
   using report::quantity;
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  if (r.datacenter) {
-    const auto& d = *r.datacenter;
-    j["datacenter"] = {{"id", d.id}, {"fingerprint", d.fingerprint}, {"pue", d.pue},
-                       {"electricity", quantity(d.electricity)}, {"lifetime", quantity(d.lifetime)}};
-  }
+  if (r.datacenter) j["datacenter"] = datacenter_json(*r.datacenter);
   if (r.cost) {
     const auto& c = *r.cost;
     j["power_per_chip"] = {{"compute_demand", quantity(c.power.demand)},
