@@ -442,6 +442,7 @@ core::Result<RunResult> run_sweep(const SweepSpec& spec, const Evaluate& evaluat
   meter.update(total, true);
   result.summary = summarise(spec, rows);
   write_summary(folder, spec, rows, result.summary);
+  result.rows = std::move(rows);
   return result;
 }
 

@@ -799,12 +799,9 @@ int run_sweep(const config::Catalog& catalog, api::SweepRequest request, const O
     axes.push_back(a.name);
     labels.push_back(a.labels);
   }
-  // The summary's rows, read back as every later `pareto` reads them.
-  auto results = dse::read_results(request.options.out);
-  if (!results) return report_errors(results.errors());
   auto rows_of = [&](const std::vector<int64_t>& indices) {
     std::vector<const dse::Row*> rows;
-    for (int64_t i : indices) rows.push_back(&results->rows[static_cast<size_t>(i)]);
+    for (int64_t i : indices) rows.push_back(&run.rows[static_cast<size_t>(i)]);
     return rows;
   };
   std::string out_of;

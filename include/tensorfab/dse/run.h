@@ -57,7 +57,8 @@ struct RunOptions {
 };
 
 struct RunResult {
-  Summary summary;     // rank 0's; empty on other ranks
+  Summary summary;       // rank 0's; empty on other ranks
+  std::vector<Row> rows; // rank 0's: every point, in index order
   int64_t resumed_from = 0;
   double seconds = 0;  // this run's evaluating time
   int64_t evaluated = 0;  // points this run evaluated, all ranks
