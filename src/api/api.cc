@@ -101,25 +101,30 @@ core::Result<Inputs> load_inputs(const config::Catalog& catalog, const std::stri
   return Inputs{*model, *scenario};
 }
 
-core::Result<EvalResult> eval_chip(const config::Catalog& catalog, const std::string& chip_name,
-                                   const Inputs& inputs, const Routed& o, perf::Tier tier, bool sweep) {
-  auto chip = hw::load_chip(catalog, chip_name, o.chip);
-  if (!chip) return from_request(chip.errors(), "chip");
-  auto created = perf::OpTimer::create(*chip, inputs.scenario.formats.compute(), tier);
+// One chip serving the inputs; with `sweep`, throughput against batch too.
+core::Result<EvalResult> serve(const hw::ChipSpec& chip, const Inputs& inputs, perf::Tier tier, bool sweep) {
+  auto created = perf::OpTimer::create(chip, inputs.scenario.formats.compute(), tier);
   if (!created) return created.errors();
   perf::OpTimer timer = std::move(created).value();
-  auto serving = perf::evaluate_serving(timer, *chip, inputs.model, inputs.scenario);
+  auto serving = perf::evaluate_serving(timer, chip, inputs.model, inputs.scenario);
   if (!serving) return serving.errors();
   EvalResult result;
-  result.chip = *chip;
+  result.chip = chip;
   result.model = inputs.model;
   result.serving = std::move(serving).value();
   if (sweep) {
-    auto points = perf::throughput_vs_batch(timer, *chip, inputs.model, inputs.scenario);
+    auto points = perf::throughput_vs_batch(timer, chip, inputs.model, inputs.scenario);
     if (!points) return points.errors();
     result.sweep = std::move(points).value();
   }
   return result;
+}
+
+core::Result<EvalResult> eval_chip(const config::Catalog& catalog, const std::string& chip_name,
+                                   const Inputs& inputs, const Routed& o, perf::Tier tier, bool sweep) {
+  auto chip = hw::load_chip(catalog, chip_name, o.chip);
+  if (!chip) return from_request(chip.errors(), "chip");
+  return serve(*chip, inputs, tier, sweep);
 }
 
 PhysicalReport load_parts(const config::Catalog& catalog, const hw::ChipSpec& chip,
@@ -1593,16 +1598,9 @@ dse::Row evaluate_design(const DesignContext& ctx, const config::Overrides& over
       return load_inputs(ctx.catalog, base.model, *base.scenario, *routed, errors);
     });
     if (!*inputs) return failed(inputs->errors());
-    const Inputs& in = **inputs;
-    auto created = perf::OpTimer::create(chip, in.scenario.formats.compute(), ctx.tier);
-    if (!created) return failed(created.errors());
-    perf::OpTimer timer = std::move(created).value();
-    auto serving = perf::evaluate_serving(timer, chip, in.model, in.scenario);
-    if (!serving) return failed(serving.errors());
-    EvalResult e;
-    e.chip = chip;
-    e.model = in.model;
-    e.serving = std::move(serving).value();
+    auto served = serve(chip, **inputs, ctx.tier, /*sweep=*/false);
+    if (!served) return failed(served.errors());
+    EvalResult e = std::move(served).value();
     const perf::ServingResult& s = e.serving;
     if (!s.memory.fits) {
       row.infeasible.push_back({"memory", fmt::format("the model needs {} a chip; it has {}",

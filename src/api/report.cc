@@ -211,8 +211,9 @@ std::string cost_breakdown(const std::vector<EvalResult>& rows) {
   return svg::stacked_bars("cost to make one part", "USD", stacks);
 }
 
-// The cost table beside the charts: the figures `study` prints.
-report::Table cost_table(const std::vector<EvalResult>& rows) {
+}  // namespace
+
+report::Table cost_table(std::span<const EvalResult> rows) {
   report::Table t({"chip", "power", "clock", "tok/J", "chip made for", "$/chip-hour", "$/M tokens"});
   for (const auto& row : rows) {
     if (!row.cost) {
@@ -228,8 +229,6 @@ report::Table cost_table(const std::vector<EvalResult>& rows) {
   }
   return t;
 }
-
-}  // namespace
 
 std::string study_html(const StudyResult& result) {
   const auto& rows = result.rows;

@@ -260,13 +260,8 @@ std::optional<Axis> read_axis(const config::Node::Entry& entry, config::MapReade
 
 std::optional<Constraint> read_constraint(const config::Node::Entry& e, config::MapReader& r) {
   const auto metric = parse_metric(e.key);
-  std::vector<std::string> names;
-  for (const auto& m : kMetrics) names.emplace_back(m.name);
   if (!metric) {
-    std::vector<std::string> notes;
-    if (auto near = core::closest_match(e.key, names)) notes.push_back(fmt::format("did you mean '{}'?", *near));
-    notes.push_back(fmt::format("metrics: {}", fmt::join(names, ", ")));
-    r.error(e.value, e.key, fmt::format("unknown metric '{}'", e.key), notes);
+    r.error(e.value, e.key, fmt::format("unknown metric '{}'", e.key), unknown_metric_notes(e.key));
     return std::nullopt;
   }
   const MetricInfo& m = info(*metric);
@@ -315,6 +310,14 @@ std::optional<Metric> parse_metric(std::string_view name) {
     if (m.name == name) return m.metric;
   }
   return std::nullopt;
+}
+
+std::vector<std::string> unknown_metric_notes(std::string_view name) {
+  std::vector<std::string> names, notes;
+  for (const auto& m : kMetrics) names.emplace_back(m.name);
+  if (auto near = core::closest_match(name, names)) notes.push_back(fmt::format("did you mean '{}'?", *near));
+  notes.push_back(fmt::format("metrics: {}", fmt::join(names, ", ")));
+  return notes;
 }
 
 core::Result<double> evaluate_expression(std::string_view expression,
@@ -433,14 +436,9 @@ core::Result<SweepSpec> read_sweep(const config::Node& doc, const std::string& f
       r.error(*objectives, "objectives", "expected a map of metrics to 'max' or 'min'");
     }
     for (const auto& e : objectives->is_map() ? objectives->entries() : std::vector<config::Node::Entry>{}) {
-      std::vector<std::string> names;
-      for (const auto& m : kMetrics) names.emplace_back(m.name);
       const auto metric = parse_metric(e.key);
       if (!metric) {
-        std::vector<std::string> notes;
-        if (auto near = core::closest_match(e.key, names)) notes.push_back(fmt::format("did you mean '{}'?", *near));
-        notes.push_back(fmt::format("metrics: {}", fmt::join(names, ", ")));
-        r.error(e.value, "objectives." + e.key, fmt::format("unknown metric '{}'", e.key), notes);
+        r.error(e.value, "objectives." + e.key, fmt::format("unknown metric '{}'", e.key), unknown_metric_notes(e.key));
         continue;
       }
       if (!e.value.is_scalar() || (e.value.text() != "max" && e.value.text() != "min")) {

@@ -62,31 +62,24 @@ struct OutputOptions {
   }
 };
 
+// How power and TCO were worked out, under a cost table.
+std::string power_and_tco_footnote(const cost::Datacenter& dc) {
+  return fmt::format(
+      "Power: idle plus the energy of each MAC, HBM byte and link byte; over the TDP the clock falls "
+      "(docs/physical-model.md).\nTCO: {} ({}): PUE {:.2f}, {:.4f} USD/kWh, hardware written off over {:.0f} "
+      "years, with its share of server and network; each chip at its cost to make.\n",
+      dc.name, dc.id, dc.pue, dc.electricity.base() * 3.6e6, dc.lifetime.base() / (365.25 * 86400));
+}
+
 // Power, energy per token and TCO, a row per chip, with what kept a figure out.
 std::string cost_section(std::span<const api::EvalResult> rows) {
-  report::Table table({"chip", "power", "clock", "tok/J", "chip made for", "$/chip-hour", "$/M tokens"});
   std::string unknown;
   for (const auto& row : rows) {
-    if (!row.cost) {
-      table.add_row({row.chip.id, "-", "-", "-", "-", "-", "-"});
-    } else {
-      const auto& c = *row.cost;
-      const auto& t = c.tco;
-      table.add_row({row.chip.id, core::format(c.average_power),
-                     c.power.clock_scale < 1 ? fmt::format("{:.0f}%", c.power.clock_scale * 100) : "full",
-                     fmt::format("{:.2f}", c.tokens_per_joule), t ? fmt::format("${:.0f}", t->chip.base()) : "-",
-                     t ? fmt::format("${:.3f}", t->per_hour().base()) : "-",
-                     c.usd_per_million_tokens ? fmt::format("${:.3f}", *c.usd_per_million_tokens) : "-"});
-    }
     for (const auto& why : row.cost_unknown) unknown += fmt::format("  {}: {}\n", row.chip.id, why);
   }
-  std::string out = "\nPower and cost per chip:\n" + table.render_text();
+  std::string out = "\nPower and cost per chip:\n" + api::cost_table(rows).render_text();
   if (const auto& dc = rows.front().datacenter) {
-    out += fmt::format(
-        "Power: idle plus the energy of each MAC, HBM byte and link byte; over the TDP the clock falls "
-        "(docs/physical-model.md).\nTCO: {} ({}): PUE {:.2f}, {:.4f} USD/kWh, hardware written off over {:.0f} "
-        "years, with its share of server and network; each chip at its cost to make.\n",
-        dc->name, dc->id, dc->pue, dc->electricity.base() * 3.6e6, dc->lifetime.base() / (365.25 * 86400));
+    out += power_and_tco_footnote(*dc);
   }
   if (!unknown.empty()) out += "Not derived:\n" + unknown;
   return out;
@@ -265,11 +258,7 @@ std::string train_cost_section(const api::TrainResult& r) {
     };
     out += fmt::format("  the run       {:.3g} tokens: {:.4g} MWh at the facility{}\n", r.tokens,
                        c->run_energy.base() / 3.6e9, c->per_run ? ", " + dollars(*c->per_run) : "");
-    out += fmt::format(
-        "Power: idle plus the energy of each MAC, HBM byte and link byte; over the TDP the clock falls "
-        "(docs/physical-model.md).\nTCO: {} ({}): PUE {:.2f}, {:.4f} USD/kWh, hardware written off over {:.0f} "
-        "years, with its share of server and network; each chip at its cost to make.\n",
-        dc.name, dc.id, dc.pue, dc.electricity.base() * 3.6e6, dc.lifetime.base() / (365.25 * 86400));
+    out += power_and_tco_footnote(dc);
   }
   if (!r.cost_unknown.empty()) {
     out += "Not derived:\n";
@@ -850,13 +839,8 @@ int run_pareto(const std::string& folder, const std::vector<std::string>& object
       const auto metric = dse::parse_metric(flag.substr(0, colon));
       const std::string goal = colon == std::string::npos ? "" : flag.substr(colon + 1);
       if (!metric || (goal != "max" && goal != "min")) {
-        std::vector<std::string> names;
-        for (const auto& m : dse::metrics()) names.emplace_back(m.name);
         auto d = core::bad_input(fmt::format("'{}': expected METRIC:max or METRIC:min", flag), "--objective");
-        if (!metric) {
-          if (auto near = core::closest_match(flag.substr(0, colon), names)) d.notes.push_back(fmt::format("did you mean '{}'?", *near));
-          d.notes.push_back(fmt::format("metrics: {}", fmt::join(names, ", ")));
-        }
+        if (!metric) d.notes = dse::unknown_metric_notes(flag.substr(0, colon));
         errors.push_back(std::move(d));
         continue;
       }

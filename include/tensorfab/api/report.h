@@ -4,13 +4,19 @@
 // of the simulated serving work.
 
 #include <filesystem>
+#include <span>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "tensorfab/api/api.h"
+#include "tensorfab/report/table.h"
 
 namespace tfab::api {
+
+// Power, tokens per joule and TCO, a row per chip: what `study` prints
+// under its table and the report shows.
+[[nodiscard]] report::Table cost_table(std::span<const EvalResult> rows);
 
 // A study's (or one evaluation's) report: the comparison table, a roofline
 // per chip with the workload's operators on it, where the time goes per

@@ -63,6 +63,8 @@ struct MetricInfo {
 [[nodiscard]] std::span<const MetricInfo> metrics();
 [[nodiscard]] const MetricInfo& info(Metric m);
 [[nodiscard]] std::optional<Metric> parse_metric(std::string_view name);
+// What to say of a name that is no metric: the nearest, and every metric.
+[[nodiscard]] std::vector<std::string> unknown_metric_notes(std::string_view name);
 
 // One key set by an axis value or a derived parameter.
 struct Assignment {
