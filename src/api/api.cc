@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,6 +16,7 @@
 #include "tensorfab/config/reader.h"
 #include "tensorfab/core/parallel.h"
 #include "tensorfab/core/spelling.h"
+#include "tensorfab/core/version.h"
 #include "tensorfab/cost/calibration.h"
 #include "tensorfab/report/json.h"
 #include "tensorfab/validate/validate.h"
@@ -145,6 +147,13 @@ void add_training_cost(const config::Catalog& catalog, const cost::PhysicalCalib
                        const cost::Datacenter& datacenter, perf::Tier tier, TrainResult& run);
 
 }  // namespace
+
+std::filesystem::path data_dir(const std::string& chosen) {
+  if (!chosen.empty()) return chosen;
+  if (const char* env = std::getenv("TENSORFAB_DATA"); env != nullptr && *env != '\0') return env;
+  if (std::filesystem::is_directory(core::kSourceDataDir)) return core::kSourceDataDir;
+  return core::kInstallDataDir;
+}
 
 std::vector<std::string> list(const config::Catalog& catalog, std::string_view kind) { return catalog.ids(kind); }
 
@@ -1168,6 +1177,22 @@ core::Result<std::vector<validate::FileReport>> validate_serving(const config::C
   return validate::run(catalog, paths, tier, cap);
 }
 
+nlohmann::ordered_json to_json(const std::vector<validate::FileReport>& reports, perf::Tier tier) {
+  nlohmann::ordered_json files = nlohmann::ordered_json::array();
+  for (const auto& file : reports) {
+    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+    for (const auto& r : file.rows) {
+      rows.push_back({{"name", r.name}, {"chip", r.chip}, {"quantity", r.quantity}, {"predicted", r.predicted},
+                      {"measured", r.measured}, {"error", r.error()},
+                      {"clock_scale", report::optional(r.clock_scale)}, {"detail", r.detail}});
+    }
+    files.push_back({{"file", file.file}, {"rows", rows}, {"mean_abs_error", file.mean_abs_error()},
+                     {"max_abs_error", file.max_abs_error()}, {"mean_abs_error_bound", file.mean_bound},
+                     {"max_abs_error_bound", file.row_bound}, {"within_bounds", file.within_bounds()}});
+  }
+  return {{"tool", report::tool_info()}, {"tier", perf::name(tier)}, {"files", files}};
+}
+
 core::Result<PhysicalValidation> validate_physical(const config::Catalog& catalog) {
   constexpr double kAreaBound = 0.15, kPowerBound = 0.20;  // issue #7's acceptance bounds
   auto calibration = cost::load_physical_calibration(catalog);
@@ -1673,7 +1698,7 @@ core::Result<dse::Row> sweep_point(const config::Catalog& catalog, const dse::Sw
 }
 
 core::Result<SweepResult> sweep(const config::Catalog& catalog, const SweepRequest& request) {
-  auto spec = dse::load_sweep(request.file);
+  auto spec = request.document ? dse::read_sweep(*request.document, request.file) : dse::load_sweep(request.file);
   if (!spec) return spec.errors();
   auto ctx = design_context(catalog, *spec);
   if (!ctx) return ctx.errors();
@@ -1699,7 +1724,10 @@ core::Result<SweepResult> sweep(const config::Catalog& catalog, const SweepReque
     stride /= static_cast<int64_t>(axis.values.size());
     for (size_t v = 1; v < axis.values.size(); ++v) probes.push_back(static_cast<int64_t>(v) * stride);
   }
-  const std::string file_prefix = spec->file + ":";
+  // An error in the sweep's own text: its origin is the file, or a line of it.
+  const auto in_sweep = [&](const core::Diagnostic& d) {
+    return d.location.file == spec->file || d.location.file.rfind(spec->file + ":", 0) == 0;
+  };
   for (int64_t i : probes) {
     auto overrides = spec->overrides(i);
     if (!overrides) {
@@ -1720,13 +1748,13 @@ core::Result<SweepResult> sweep(const config::Catalog& catalog, const SweepReque
                                            scenario ? nullptr : &scenario.errors()}) {
       if (found == nullptr) continue;
       for (const auto& d : *found) {
-        if (d.location.file.rfind(file_prefix, 0) == 0) core::append_new(errors, {d});
+        if (in_sweep(d)) core::append_new(errors, {d});
       }
     }
     if (chip && !routed->node.empty()) {
       if (auto node = tech::load_node(ctx->catalog, chip->process_node, routed->node); !node) {
         for (const auto& d : node.errors()) {
-          if (d.location.file.rfind(file_prefix, 0) == 0) core::append_new(errors, {d});
+          if (in_sweep(d)) core::append_new(errors, {d});
         }
       }
     }

@@ -18,6 +18,11 @@ constexpr int kMaxPresetDepth = 8;
 
 std::string extension_of(std::string_view kind) { return kind == "models" ? ".json" : ".yaml"; }
 
+// Where a given document seems to live: a name no file has, whose stem is its id.
+std::string given_path(std::string_view kind, std::string_view id) {
+  return fmt::format("<given>/{}/{}{}", kind, id, extension_of(kind));
+}
+
 core::Result<Node> resolve(const Catalog& catalog, std::string_view kind, const std::string& path,
                            std::vector<std::string>& chain) {
   auto doc = catalog.document(path);
@@ -65,10 +70,22 @@ struct Catalog::Memory {
 Catalog Catalog::remembering() const {
   Catalog c(root_);
   c.memory_ = std::make_shared<Memory>();
+  c.given_ = given_;
+  return c;
+}
+
+Catalog Catalog::with_document(std::string_view kind, const std::string& id, Node doc) const {
+  Catalog c = *this;
+  auto given = given_ ? std::make_shared<Given>(*given_) : std::make_shared<Given>();
+  (*given)[given_path(kind, id)] = std::move(doc);
+  c.given_ = std::move(given);
   return c;
 }
 
 core::Result<Node> Catalog::document(const std::string& path) const {
+  if (given_) {
+    if (auto it = given_->find(path); it != given_->end()) return it->second;
+  }
   if (!memory_) return load_document(path);
   std::shared_ptr<const core::Result<Node>> doc;
   {
@@ -107,6 +124,9 @@ std::vector<std::string> Catalog::ids(std::string_view kind) const {
 
 core::Result<std::string> Catalog::locate(std::string_view kind, std::string_view id_or_path) const {
   std::string name(id_or_path);
+  if (given_) {
+    if (auto path = given_path(kind, name); given_->contains(path)) return path;
+  }
   // Ids may hold dots ("llama-3.1-70b"), so only known extensions mark a path.
   const auto ext = fs::path(name).extension();
   bool is_path = name.find('/') != std::string::npos || ext == ".yaml" || ext == ".yml" || ext == ".json";

@@ -133,6 +133,21 @@ Node Node::map(core::Location where) {
   return n;
 }
 
+Node Node::sequence(core::Location where) {
+  Node n;
+  n.kind_ = Kind::kSequence;
+  n.location_ = std::move(where);
+  return n;
+}
+
+Node Node::null(core::Location where) {
+  Node n;
+  n.location_ = std::move(where);
+  return n;
+}
+
+void Node::push_back(Node item) { items_.push_back(std::move(item)); }
+
 const Node* Node::find(std::string_view key) const {
   for (const auto& e : entries_) {
     if (e.key == key) return &e.value;

@@ -700,6 +700,29 @@ Result<double> parse_quantity(std::string_view text, DimVector expected) {
   return value;
 }
 
+Result<double> convert_unit(double value, std::string_view from, std::string_view to) {
+  auto read = [](std::string_view unit) -> Result<UnitValue> {
+    UnitParse p = parse_unit(trim(unit));
+    if (auto* u = std::get_if<UnitValue>(&p)) return *u;
+    const auto& e = std::get<UnitError>(p);
+    Diagnostic d = bad_input(fmt::format("{} unit \"{}\"", e.unknown_symbol ? "unknown" : "invalid", unit));
+    if (!e.unknown_symbol) d.notes.push_back(e.detail);
+    return d;
+  };
+  auto a = read(from), b = read(to);
+  if (!a || !b) {
+    Diagnostics errors = a ? Diagnostics{} : a.errors();
+    if (!b) errors.insert(errors.end(), b.errors().begin(), b.errors().end());
+    return errors;
+  }
+  if (a->dim != b->dim) {
+    return bad_input(fmt::format("cannot convert \"{}\" to \"{}\": \"{}\" {}, \"{}\" {}", from, to, from,
+                                 kind_phrase(a->dim), to, kind_phrase(b->dim)));
+  }
+  auto scale = [](const UnitValue& u) { return std::ldexp(std::pow(10.0, u.dec_exp), u.bin_exp) * u.factor; };
+  return value * (scale(*a) / scale(*b));
+}
+
 DimInfo describe(DimVector d) {
   if (const NamedDim* n = find_named(d)) return {std::string(n->name), std::string(n->example)};
   const std::string unit = unit_from_exponents(d);

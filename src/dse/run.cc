@@ -219,39 +219,10 @@ Json spec_json(const SweepSpec& spec) {
           {"objectives", objectives}, {"constraints", constraints}, {"metrics", metrics}};
 }
 
-Json row_json(const SweepSpec& spec, const Row& row) {
-  Json axes = Json::object();
-  for (size_t a = 0; a < spec.axes.size(); ++a) axes[spec.axes[a].name] = spec.axes[a].labels[row.values[a]];
-  Json metrics = Json::object();
-  for (const MetricInfo& m : dse::metrics()) {
-    const auto& v = row[m.metric];
-    metrics[std::string(m.name)] = v ? Json(*v) : Json(nullptr);
-  }
-  Json reasons = Json::array();
-  for (const Reason& r : row.infeasible) reasons.push_back({{"reason", r.kind}, {"detail", r.detail}});
-  return {{"index", row.index}, {"axes", axes}, {"feasible", row.feasible()}, {"metrics", metrics},
-          {"infeasible", reasons}};
-}
-
 void write_summary(const fs::path& folder, const SweepSpec& spec, const std::vector<Row>& rows, const Summary& s) {
-  auto row_of = [&](int64_t index) -> const Row& { return rows[static_cast<size_t>(index)]; };
-  Json front = Json::array(), top = Json::array(), sensitivity = Json::array();
   std::string pareto = csv_header(spec);
-  for (int64_t i : s.front) {
-    front.push_back(row_json(spec, row_of(i)));
-    pareto += csv_line(spec, row_of(i));
-  }
-  for (int64_t i : s.top) top.push_back(row_json(spec, row_of(i)));
-  for (const Sensitivity& x : s.sensitivity) {
-    sensitivity.push_back({{"axis", spec.axes[x.axis].name},
-                           {"objective", info(x.objective.metric).name},
-                           {"spread", x.spread},
-                           {"best", spec.axes[x.axis].labels[x.best_value]}});
-  }
-  const Json j = {{"name", spec.name},          {"points", s.points}, {"feasible", s.feasible},
-                  {"infeasible", s.infeasible}, {"pareto", front},    {"top", top},
-                  {"sensitivity", sensitivity}};
-  std::ofstream(folder / "summary.json", std::ios::binary | std::ios::trunc) << j.dump(2) << "\n";
+  for (int64_t i : s.front) pareto += csv_line(spec, rows[static_cast<size_t>(i)]);
+  std::ofstream(folder / "summary.json", std::ios::binary | std::ios::trunc) << summary_json(spec, rows, s).dump(2) << "\n";
   std::ofstream(folder / "pareto.csv", std::ios::binary | std::ios::trunc) << pareto;
 }
 
@@ -290,6 +261,36 @@ core::Result<std::vector<Row>> rows_of(const SweepSpec& spec, const std::string&
 }
 
 }  // namespace
+
+Json row_json(const SweepSpec& spec, const Row& row) {
+  Json axes = Json::object();
+  for (size_t a = 0; a < spec.axes.size(); ++a) axes[spec.axes[a].name] = spec.axes[a].labels[row.values[a]];
+  Json metrics = Json::object();
+  for (const MetricInfo& m : dse::metrics()) {
+    const auto& v = row[m.metric];
+    metrics[std::string(m.name)] = v ? Json(*v) : Json(nullptr);
+  }
+  Json reasons = Json::array();
+  for (const Reason& r : row.infeasible) reasons.push_back({{"reason", r.kind}, {"detail", r.detail}});
+  return {{"index", row.index}, {"axes", axes}, {"feasible", row.feasible()}, {"metrics", metrics},
+          {"infeasible", reasons}};
+}
+
+Json summary_json(const SweepSpec& spec, const std::vector<Row>& rows, const Summary& s) {
+  auto row_of = [&](int64_t index) -> const Row& { return rows[static_cast<size_t>(index)]; };
+  Json front = Json::array(), top = Json::array(), sensitivity = Json::array();
+  for (int64_t i : s.front) front.push_back(row_json(spec, row_of(i)));
+  for (int64_t i : s.top) top.push_back(row_json(spec, row_of(i)));
+  for (const Sensitivity& x : s.sensitivity) {
+    sensitivity.push_back({{"axis", spec.axes[x.axis].name},
+                           {"objective", info(x.objective.metric).name},
+                           {"spread", x.spread},
+                           {"best", spec.axes[x.axis].labels[x.best_value]}});
+  }
+  return {{"name", spec.name},          {"points", s.points}, {"feasible", s.feasible},
+          {"infeasible", s.infeasible}, {"pareto", front},    {"top", top},
+          {"sensitivity", sensitivity}};
+}
 
 std::string csv_header(const SweepSpec& spec) {
   std::string out = "index";

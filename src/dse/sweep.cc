@@ -58,7 +58,7 @@ std::string format_number(double v) {
   return fmt::format("{:.12g}", v);
 }
 
-std::string where_of(const core::Location& l) { return fmt::format("{}:{}:{}", l.file, l.line, l.column); }
+std::string where_of(const core::Location& l) { return l.str(); }
 
 // Recursive descent over one expression.
 class Parser {

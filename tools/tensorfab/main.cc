@@ -6,6 +6,7 @@
 #include <tbb/global_control.h>
 #include <tbb/info.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -28,15 +29,6 @@ namespace {
 using namespace tfab;
 
 constexpr int kOk = 0, kRunFailed = 1, kBadInput = 2;
-
-// The data folder: --data, else $TENSORFAB_DATA, else the source tree this
-// binary was built from, else the installed copy.
-std::filesystem::path data_dir(const std::string& flag) {
-  if (!flag.empty()) return flag;
-  if (const char* env = std::getenv("TENSORFAB_DATA"); env != nullptr && *env != '\0') return env;
-  if (std::filesystem::is_directory(core::kSourceDataDir)) return core::kSourceDataDir;
-  return core::kInstallDataDir;
-}
 
 int report_errors(const core::Diagnostics& errors) {
   for (const auto& e : errors) std::cerr << e.str() << "\n";
@@ -517,22 +509,14 @@ int run_validate(const config::Catalog& catalog, const std::vector<std::string>&
                  const OutputOptions& out) {
   auto reports = api::validate_serving(catalog, paths, tier);
   if (!reports) return report_errors(reports.errors());
+  if (out.format == "json") {
+    print_json(api::to_json(*reports, tier));
+    return std::all_of(reports->begin(), reports->end(), [](const auto& f) { return f.within_bounds(); }) ? kOk
+                                                                                                       : kRunFailed;
+  }
   bool ok = true;
-  nlohmann::ordered_json files = nlohmann::ordered_json::array();
   for (const auto& file : *reports) {
     ok = ok && file.within_bounds();
-    if (out.format == "json") {
-      nlohmann::ordered_json rows = nlohmann::ordered_json::array();
-      for (const auto& r : file.rows) {
-        rows.push_back({{"name", r.name}, {"chip", r.chip}, {"quantity", r.quantity}, {"predicted", r.predicted},
-                        {"measured", r.measured}, {"error", r.error()},
-                        {"clock_scale", report::optional(r.clock_scale)}, {"detail", r.detail}});
-      }
-      files.push_back({{"file", file.file}, {"rows", rows}, {"mean_abs_error", file.mean_abs_error()},
-                       {"max_abs_error", file.max_abs_error()}, {"mean_abs_error_bound", file.mean_bound},
-                       {"max_abs_error_bound", file.row_bound}, {"within_bounds", file.within_bounds()}});
-      continue;
-    }
     report::Table table({"case", "chip", "clock", "quantity", "predicted", "measured", "error", "detail"});
     for (const auto& r : file.rows) {
       const std::string clock = r.clock_scale ? fmt::format("{:.0f}%", 100 * *r.clock_scale) : "?";
@@ -548,7 +532,6 @@ int run_validate(const config::Catalog& catalog, const std::vector<std::string>&
                              100 * file.mean_abs_error(), 100 * file.mean_bound, 100 * file.max_abs_error(),
                              100 * file.row_bound, file.within_bounds() ? "within bounds" : "OUT OF BOUNDS");
   }
-  if (out.format == "json") print_json({{"tool", report::tool_info()}, {"tier", perf::name(tier)}, {"files", files}});
   return ok ? kOk : kRunFailed;
 }
 
@@ -1123,7 +1106,7 @@ int main(int argc, char** argv) {
   const auto parallelism = threads > 0 ? static_cast<size_t>(threads) : tbb::info::default_concurrency();
   tbb::global_control thread_cap(tbb::global_control::max_allowed_parallelism, parallelism);
 
-  const config::Catalog catalog(data_dir(data_flag));
+  const config::Catalog catalog(api::data_dir(data_flag));
   if (*gemm_cmd) return compile_vp_gemm(catalog, gemm, compiled_path);
   if (*llama_cmd) {
     llama.formats = {llama_formats};

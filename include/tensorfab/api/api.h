@@ -3,6 +3,7 @@
 // entry point takes plain requests, loads and validates what they name from
 // the catalog, evaluates, and returns a result or every error found.
 
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,10 @@
 #include "tensorfab/workload/training.h"
 
 namespace tfab::api {
+
+// The data folder: `chosen` (--data), else $TENSORFAB_DATA, else the source
+// tree this library was built from, else the installed copy.
+[[nodiscard]] std::filesystem::path data_dir(const std::string& chosen = {});
 
 // What the data catalog holds, for `tensorfab list`.
 [[nodiscard]] std::vector<std::string> list(const config::Catalog& catalog, std::string_view kind);
@@ -151,7 +156,8 @@ struct TrainResult {
 // point served (and trained, when the sweep asks) with its area, fit,
 // power and cost, in parallel threads and, with a Shard, processes.
 struct SweepRequest {
-  std::string file;
+  std::string file;  // names the sweep in messages when `document` is given
+  std::optional<config::Node> document;  // the sweep itself, when not read from `file`
   dse::RunOptions options;
   dse::Shard shard;
 };
@@ -230,6 +236,7 @@ struct PhysicalReport {
 [[nodiscard]] core::Result<std::vector<validate::FileReport>> validate_serving(const config::Catalog& catalog,
                                                                              const std::vector<std::string>& paths,
                                                                              perf::Tier tier);
+[[nodiscard]] nlohmann::ordered_json to_json(const std::vector<validate::FileReport>& reports, perf::Tier tier);
 
 // `tensorfab validate --physical`: the derived die area against the
 // published one, and the derived power at a large GEMM against the TDP,

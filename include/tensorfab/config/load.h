@@ -4,6 +4,7 @@
 // and command-line `--set` overrides, applied in that order.
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -35,10 +36,17 @@ class Catalog {
   // A parsed file: read once when remembering, else every time.
   [[nodiscard]] core::Result<Node> document(const std::string& path) const;
 
+  // The same catalog with one more document of `kind`, given as a tree
+  // rather than a file (a Python dict): `locate(kind, id)` finds it before
+  // the shipped files, and it is read like a file named `id`.
+  [[nodiscard]] Catalog with_document(std::string_view kind, const std::string& id, Node doc) const;
+
  private:
   struct Memory;
+  using Given = std::map<std::string, Node, std::less<>>;  // by the path locate gives
   std::filesystem::path root_;
   std::shared_ptr<Memory> memory_;
+  std::shared_ptr<const Given> given_;
 };
 
 // Loads a document and resolves its `preset:` chain (a preset may itself

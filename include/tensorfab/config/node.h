@@ -20,6 +20,8 @@ class Node {
   Node() = default;
   static Node scalar(std::string text, core::Location where);
   static Node map(core::Location where);
+  static Node sequence(core::Location where);
+  static Node null(core::Location where);
 
   [[nodiscard]] Kind kind() const { return kind_; }
   [[nodiscard]] bool is_map() const { return kind_ == Kind::kMap; }
@@ -35,6 +37,7 @@ class Node {
   Node& at_or_insert(std::string_view key, const core::Location& where);
   void set(std::string_view key, Node value, const core::Location& key_where);
   void erase(std::string_view key);
+  void push_back(Node item);  // sequences only
 
   // What a user would call this kind of value, for messages: "a map", "text".
   [[nodiscard]] std::string_view kind_name() const;

@@ -122,6 +122,11 @@ template <class Q>
   return Q::from_base(*r);
 }
 
+// `value` in unit `from` as a number of `to`: (1500, "s", "ms") is
+// 1,500,000. Both are unit expressions as parse_quantity reads them; an
+// unknown unit, or units of two dimensions, is an error.
+[[nodiscard]] Result<double> convert_unit(double value, std::string_view from, std::string_view to);
+
 // Human name and an example of a dimension, for messages:
 // ("bandwidth", "3.35 TB/s"). Unnamed dimensions print their unit.
 struct DimInfo {

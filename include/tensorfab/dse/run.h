@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "tensorfab/config/node.h"
 #include "tensorfab/core/result.h"
 #include "tensorfab/dse/analysis.h"
@@ -76,6 +78,12 @@ struct Results {
   std::vector<Row> rows;
 };
 [[nodiscard]] core::Result<Results> read_results(const std::filesystem::path& folder);
+
+// A row as points.jsonl holds it, and summary.json's document for `rows`
+// (in index order).
+[[nodiscard]] nlohmann::ordered_json row_json(const SweepSpec& spec, const Row& row);
+[[nodiscard]] nlohmann::ordered_json summary_json(const SweepSpec& spec, const std::vector<Row>& rows,
+                                                  const Summary& summary);
 
 // The CSV and JSON-lines text of one row.
 [[nodiscard]] std::string csv_header(const SweepSpec& spec);
