@@ -49,4 +49,24 @@ void BM_DefaultStudy(benchmark::State& state) {
 }
 BENCHMARK(BM_DefaultStudy);
 
+// One design point through the façade, as `tensorfab eval` and Python's
+// tensorfab.evaluate call it: the seed design serving Llama 3.1 70B. With
+// a remembering catalog the files are parsed once; with `json`, the result
+// is also turned into its document. bench/python_overhead.py times the same
+// calls from Python against these.
+void BM_EvalDesignPoint(benchmark::State& state, bool remember, bool json) {
+  const config::Catalog catalog = remember ? shipped().remembering() : shipped();
+  api::EvalRequest request;
+  request.chip = "seed-2nm";
+  request.model = "llama-3.1-70b";
+  for (auto _ : state) {
+    auto result = api::eval(catalog, request);
+    if (json) benchmark::DoNotOptimize(api::to_json(*result, false));
+    benchmark::DoNotOptimize(result);
+  }
+}
+BENCHMARK_CAPTURE(BM_EvalDesignPoint, files, false, false)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_EvalDesignPoint, remembered, true, false)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_EvalDesignPoint, remembered_json, true, true)->Unit(benchmark::kMicrosecond);
+
 }  // namespace

@@ -55,11 +55,12 @@ release the GIL: threads evaluate on several cores at once.
 """
 
 
-def signature(obj) -> str:
-    try:
-        return str(inspect.signature(obj))
-    except (TypeError, ValueError):
-        return "(...)"
+def signature(obj, method: bool = False) -> str:
+    """The signature as written, without `self`, types named plainly."""
+    s = inspect.signature(obj)
+    if method:
+        s = s.replace(parameters=tuple(s.parameters.values())[1:])
+    return str(s).replace("tensorfab.results.", "").replace("tensorfab.errors.", "")
 
 
 def doc(obj) -> str:
@@ -92,7 +93,7 @@ def main() -> None:
                 out.append(f"- `{member_name}` (property): {doc(member)}")
             else:
                 text = doc(member).replace("\n", "\n  ")
-                out.append(f"- `{member_name}{signature(member)}`" + (f": {text}" if text else ""))
+                out.append(f"- `{member_name}{signature(member, method=True)}`" + (f": {text}" if text else ""))
         if any(True for _ in members(cls)):
             out.append("")
     sys.stdout.write("\n".join(out).rstrip() + "\n")

@@ -1,24 +1,28 @@
 """tensorfab: a workbench for designing AI accelerator chips before silicon.
 
-The same library as the ``tensorfab`` command, called from Python::
+The same library as the `tensorfab` command, called from Python:
 
-    import tensorfab
-    r = tensorfab.evaluate("seed-2nm", "llama-3.1-70b")
-    r.result.time_per_output_token.to("ms")     # a Quantity, in any unit
-    r.to_dict()                                   # the CLI's --format json
+```python
+import tensorfab
+r = tensorfab.evaluate("seed-2nm", "llama-3.1-70b")
+r.result.time_per_output_token.to("ms")   # a Quantity, in any unit
+r.to_dict()                               # the CLI's --format json
+r.to_pandas()                             # a row of figures
+```
 
 Chips, models, scenarios and the rest are named by id (the shipped data,
-``tensorfab.list("chips")``), by path, or given as dicts written like their
-files. Bad input raises :class:`InputError` naming the file, line and key
+`tensorfab.list("chips")`), by path, or given as dicts written like their
+files. Bad input raises `InputError` naming the file, line and key
 path of every problem. Evaluations and sweeps release the GIL, so threads
 evaluate on several cores at once.
 
-The module-level functions use the shipped data (``$TENSORFAB_DATA`` when
-set); a :class:`Catalog` reads another data folder.
+The module-level functions use the shipped data (`$TENSORFAB_DATA` when
+set); a `Catalog` reads another data folder.
 """
 
 import difflib
 import functools
+import inspect
 import os
 from collections.abc import Mapping
 
@@ -38,7 +42,7 @@ KINDS = ("chips", "models", "scenarios", "nodes", "packages", "memories", "syste
 
 
 def _text(value) -> str:
-    """A Python value as a ``--set`` value."""
+    """A Python value as a `--set` value."""
     if isinstance(value, Quantity):
         return f"{value.value!r} {value.unit}"
     if value is None:
@@ -49,8 +53,8 @@ def _text(value) -> str:
 
 
 def _overrides(assignments):
-    """``set=`` as (assignment, origin) pairs: a dict ``{"chip.tdp": "800 W"}``
-    or strings ``"chip.tdp=800 W"``. The origin names it in errors."""
+    """`set=` as (assignment, origin) pairs: a dict `{"chip.tdp": "800 W"}`
+    or strings `"chip.tdp=800 W"`. The origin names it in errors."""
     if assignments is None:
         return []
     if isinstance(assignments, Mapping):
@@ -66,7 +70,7 @@ def _singular(kind: str) -> str:
 
 def _add(native, kind: str, value):
     """The native catalog with `value` added when it is a dict, and the name
-    to ask for it by: a dict's ``id`` key (else ``custom-<kind>``), an id or
+    to ask for it by: a dict's `id` key (else `custom-<kind>`), an id or
     a path."""
     if value is None:
         return native, None
@@ -81,8 +85,8 @@ def _add(native, kind: str, value):
 
 class Catalog:
     """The data tensorfab reads: a folder with chips/, models/, scenarios/,
-    nodes/ and the rest. ``data`` defaults to the shipped data (or
-    ``$TENSORFAB_DATA``). With ``remember=True`` every file is parsed once
+    nodes/ and the rest. `data` defaults to the shipped data (or
+    `$TENSORFAB_DATA`). With `remember=True` every file is parsed once
     and kept, which is faster for many evaluations while the files do not
     change."""
 
@@ -115,12 +119,12 @@ class Catalog:
 
     def evaluate(self, chip, model, scenario="serve-default", *, set=None, tier: str = "tile",
                  sweep: bool = False, datacenter="hyperscale") -> Evaluation:
-        """One chip serving one model under one scenario, as ``tensorfab eval``.
+        """One chip serving one model under one scenario, as `tensorfab eval`.
 
-        ``chip``, ``model`` and ``scenario``: an id, a path or a dict.
-        ``set``: overrides by what they change, ``{"chip.tdp": "800 W",
-        "scenario.batch": 8}``. ``tier``: roofline, tile or cycle. ``sweep``:
-        also throughput against batch. ``datacenter``: for power and TCO.
+        `chip`, `model` and `scenario`: an id, a path or a dict.
+        `set`: overrides by what they change, `{"chip.tdp": "800 W",
+        "scenario.batch": 8}`. `tier`: roofline, tile or cycle. `sweep`:
+        also throughput against batch. `datacenter`: for power and TCO.
         """
         native, n = self._given(chips=chip, models=model, scenarios=scenario, datacenters=datacenter)
         return Evaluation(_native.evaluate(native, n["chips"], n["models"], n["scenarios"], _overrides(set), tier,
@@ -128,9 +132,9 @@ class Catalog:
 
     def study(self, chips=("seed-2nm", "h100-sxm"), model="llama-3.1-70b", scenario="serve-default", *, set=None,
               tier: str = "tile", sweep: bool = False, datacenter="hyperscale") -> Study:
-        """Several chips serving one model, as ``tensorfab study``: the
-        default compares the seed design with H100 on Llama 3.1 70B. ``chips``
-        are ids or paths; ``set`` applies to every chip."""
+        """Several chips serving one model, as `tensorfab study`: the
+        default compares the seed design with H100 on Llama 3.1 70B. `chips`
+        are ids or paths; `set` applies to every chip."""
         if isinstance(chips, (str, Mapping)):
             chips = [chips]
         native, n = self._given(models=model, scenarios=scenario, datacenters=datacenter)
@@ -143,8 +147,8 @@ class Catalog:
 
     def train(self, chip, model, scenario="train-gpt3-175b", system=None, *, set=None, tier: str = "tile",
               tokens: float = 300e9, datacenter="hyperscale") -> Training:
-        """One optimizer step on a cluster, as ``tensorfab train``, with the
-        time and cost of training ``tokens``. Without a ``system``, the chip's
+        """One optimizer step on a cluster, as `tensorfab train`, with the
+        time and cost of training `tokens`. Without a `system`, the chip's
         scale-up link joins every chip of the layout in one switch."""
         native, n = self._given(chips=chip, models=model, scenarios=scenario, systems=system,
                                 datacenters=datacenter)
@@ -153,12 +157,12 @@ class Catalog:
 
     def sweep(self, spec, out=None, *, resume: bool = False, force: bool = False, threads: int = 0,
               chunk: int = 1024) -> Sweep:
-        """A design-space sweep, as ``tensorfab sweep``: the same files, byte
-        for byte, in ``out`` (default: the file's name with -results).
+        """A design-space sweep, as `tensorfab sweep`: the same files, byte
+        for byte, in `out` (default: the file's name with -results).
 
-        ``spec``: a sweep file's path, or a dict written like one (then
-        ``out`` is required). ``resume`` continues a stopped run; ``force``
-        replaces earlier results. ``threads``: 0 for every core."""
+        `spec`: a sweep file's path, or a dict written like one (then
+        `out` is required). `resume` continues a stopped run; `force`
+        replaces earlier results. `threads`: 0 for every core."""
         if isinstance(spec, Mapping):
             if out is None:
                 raise _input_error("a sweep given as a dict needs out=, the results folder", "out")
@@ -172,42 +176,42 @@ class Catalog:
         return Sweep(native, os.fspath(out))
 
     def chip(self, chip, *, set=None) -> Document:
-        """A chip's spec, as ``tensorfab show chip --format json``."""
+        """A chip's spec, as `tensorfab show chip --format json`."""
         native, n = self._given(chips=chip)
         return Document(_native.chip(native, n["chips"], _overrides(set)))
 
     def model(self, model, scenario=None, chip=None, *, set=None) -> Document:
         """A model's sizes and work, and what a scenario needs in memory on a
-        chip, as ``tensorfab show model``."""
+        chip, as `tensorfab show model`."""
         native, n = self._given(models=model, scenarios=scenario, chips=chip)
         return Document(_native.model(native, n["models"], n["scenarios"], n["chips"], _overrides(set)))
 
     def physical(self, chip, *, set=None) -> Document:
-        """A chip's derived area, power, package fit and cost, as ``tensorfab
-        show chip --physical``."""
+        """A chip's derived area, power, package fit and cost, as `tensorfab
+        show chip --physical`."""
         native, n = self._given(chips=chip)
         return Document(_native.physical(native, n["chips"], _overrides(set)))
 
     def node(self, node, die_area=None, *, alpha: float = 3, set=None) -> Document:
         """A process node and, with a die area ("800 mm^2"), what a wafer of
-        it gives, as ``tensorfab show node``."""
+        it gives, as `tensorfab show node`."""
         area = _text(die_area) if die_area is not None else None
         return Document(_native.node(self._native, os.fspath(node), area, float(alpha), _overrides(set)))
 
     def validate(self, files=(), *, tier: str = "tile") -> Validation:
-        """Predictions against published measurements, as ``tensorfab
-        validate`` (every shipped file when none is named)."""
+        """Predictions against published measurements, as `tensorfab
+        validate` (every shipped file when none is named)."""
         if isinstance(files, (str, os.PathLike)):
             files = [files]
         return Validation(_native.validate(self._native, [os.fspath(f) for f in files], tier))
 
     def validate_physical(self) -> Document:
         """Derived die area and power against published figures, as
-        ``tensorfab validate --physical``."""
+        `tensorfab validate --physical`."""
         return Document(_native.validate_physical(self._native))
 
     def check(self, *files, kind=None) -> None:
-        """Checks input files as ``tensorfab check``; raises InputError with
+        """Checks input files as `tensorfab check`; raises InputError with
         every problem found."""
         _native.check(self._native, [os.fspath(f) for f in files], kind)
 
@@ -218,10 +222,14 @@ def _shipped() -> Catalog:
 
 
 def _on_shipped(method):
+    """`method` of the shipped data's Catalog, as a function."""
+
     @functools.wraps(method)
     def call(*args, **kwargs):
         return method(_shipped(), *args, **kwargs)
 
+    own = inspect.signature(method)
+    call.__signature__ = own.replace(parameters=tuple(own.parameters.values())[1:])
     return call
 
 

@@ -1,7 +1,7 @@
 """What tensorfab raises when it cannot answer.
 
 Every problem found is reported at once, as the CLI does: an exception
-carries a list of :class:`Diagnostic`, and its text is the CLI's lines.
+carries a list of `Diagnostic`, and its text is the CLI's lines.
 """
 
 from typing import List, NamedTuple
@@ -10,10 +10,10 @@ from typing import List, NamedTuple
 class Diagnostic(NamedTuple):
     """One problem: where it is, which key, what is wrong, and hints.
 
-    ``file`` is the input's file (or ``<chip dict 'id'>`` for a dict, or the
-    ``set`` entry an override came from), ``line`` and ``column`` are 1-based
-    (0 when the problem is not at one place in a file), ``key_path`` is the
-    dotted key (``memory.stacks``). ``text`` is the line the CLI prints.
+    `file` is the input's file (or `<chip dict 'id'>` for a dict, or the
+    `set` entry an override came from), `line` and `column` are 1-based
+    (0 when the problem is not at one place in a file), `key_path` is the
+    dotted key (`memory.stacks`). `text` is the line the CLI prints.
     """
 
     kind: str  # "input" (the caller's input is wrong) or "run" (it cannot be evaluated)
@@ -27,8 +27,8 @@ class Diagnostic(NamedTuple):
 
 
 class TensorfabError(Exception):
-    """Base of tensorfab's errors. ``diagnostics`` lists every problem;
-    ``file``, ``line``, ``column``, ``key_path`` and ``message`` are the
+    """Base of tensorfab's errors. `diagnostics` lists every problem;
+    `file`, `line`, `column`, `key_path` and `message` are the
     first one's."""
 
     def __init__(self, diagnostics):

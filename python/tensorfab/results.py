@@ -1,8 +1,8 @@
 """Results as plain Python objects.
 
 A result is a read-only mapping of its JSON document (the one the CLI prints
-with ``--format json``) whose keys are also attributes; every quantity in it
-is a :class:`Quantity` with its unit. ``to_dict()`` gives the document
+with `--format json`) whose keys are also attributes; every quantity in it
+is a `Quantity` with its unit. `to_dict()` gives the document
 itself, equal to the CLI's JSON for the same inputs.
 """
 
@@ -17,14 +17,14 @@ from . import _native
 
 class Quantity(NamedTuple):
     """A number with its unit, in SI base units as the JSON writes them
-    (``s``, ``B``, ``B/s``, ``W``, ``FLOP/s``, ``mm^2``, ``USD``)."""
+    (`s`, `B`, `B/s`, `W`, `FLOP/s`, `mm^2`, `USD`)."""
 
     value: float
     unit: str
 
     def to(self, unit: str) -> float:
-        """The value as a number of ``unit``: ``ttft.to("ms")``,
-        ``bandwidth.to("TB/s")``. Units of another dimension raise InputError."""
+        """The value as a number of `unit`: `ttft.to("ms")`,
+        `bandwidth.to("TB/s")`. Units of another dimension raise InputError."""
         return _native.convert_unit(self.value, self.unit, unit)
 
     def __float__(self) -> float:
@@ -50,8 +50,8 @@ def _view(value):
 
 
 class Record(Mapping):
-    """A read-only view of a JSON object: ``r["key"]`` or ``r.key``;
-    quantities come back as :class:`Quantity`, objects as Records."""
+    """A read-only view of a JSON object: `r["key"]` or `r.key`;
+    quantities come back as `Quantity`, objects as Records."""
 
     __slots__ = ("_data",)
 
@@ -141,20 +141,21 @@ def _frame(rows):
 
 
 class Evaluation(Result):
-    """One chip serving one model under one scenario (``tensorfab eval``).
+    """One chip serving one model under one scenario (`tensorfab eval`).
 
-    Its document has ``chip``, ``model``, ``result`` (latency, throughput,
-    memory), ``cost`` (power, energy, TCO) and, when asked for,
-    ``throughput_vs_batch``.
+    Its document has `chip`, `model`, `result` (latency, throughput,
+    memory), `cost` (power, energy, TCO) and, when asked for,
+    `throughput_vs_batch`.
     """
 
     __slots__ = ()
 
     def to_dict(self, ops: bool = False) -> dict:
-        """The CLI's JSON (with ``ops``, as ``tensorfab eval --ops``)."""
+        """The CLI's JSON (with `ops`, as `tensorfab eval --ops`)."""
         return self._native.to_dict(ops) if ops else super().to_dict()
 
     def to_json(self, indent: int = 2, ops: bool = False) -> str:
+        """The CLI's JSON text; with indent 2, its bytes."""
         if indent == 2:
             return self._native.to_json(ops)
         return json.dumps(self.to_dict(ops), indent=indent, ensure_ascii=False) + "\n"
@@ -165,21 +166,22 @@ class Evaluation(Result):
         return _frame([{"chip": d["chip"]["id"], **d["result"], "cost": d["cost"]}])
 
     def html(self) -> str:
-        """The HTML report (one offline file), as ``tensorfab eval --html``."""
+        """The HTML report (one offline file), as `tensorfab eval --html`."""
         return self._native.html()
 
     def trace(self) -> dict:
-        """The Perfetto trace, as ``tensorfab eval --trace``."""
+        """The Perfetto trace, as `tensorfab eval --trace`."""
         return self._native.trace()
 
 
 class Study(Result):
-    """Several chips serving one model (``tensorfab study``): ``chips`` and
-    ``results`` in the order asked."""
+    """Several chips serving one model (`tensorfab study`): `chips` and
+    `results` in the order asked."""
 
     __slots__ = ()
 
     def to_json(self, indent: int = 2) -> str:
+        """The CLI's JSON text; with indent 2, its bytes."""
         return self._native.to_json() if indent == 2 else super().to_json(indent)
 
     def to_pandas(self):
@@ -187,37 +189,38 @@ class Study(Result):
         return _frame(self._document()["results"])
 
     def html(self) -> str:
-        """The HTML report, as ``tensorfab study --html``."""
+        """The HTML report, as `tensorfab study --html`."""
         return self._native.html()
 
     def trace(self) -> dict:
-        """The Perfetto trace, as ``tensorfab study --trace``."""
+        """The Perfetto trace, as `tensorfab study --trace`."""
         return self._native.trace()
 
 
 class Training(Result):
-    """One optimizer step on a cluster (``tensorfab train``): ``result``
-    (step time, its parts, MFU, memory) and ``cost``."""
+    """One optimizer step on a cluster (`tensorfab train`): `result`
+    (step time, its parts, MFU, memory) and `cost`."""
 
     __slots__ = ()
 
     def to_json(self, indent: int = 2) -> str:
+        """The CLI's JSON text; with indent 2, its bytes."""
         return self._native.to_json() if indent == 2 else super().to_json(indent)
 
     def to_pandas(self):
         """One row: the step's figures and their cost."""
         d = self._document()
-        return _frame([{k: v for k, v in d.items() if k not in ("tool", "chip", "model", "system")}])
+        return _frame([{"result": d["result"], "cost": d["cost"]}])
 
 
 class Document(Record):
-    """What ``tensorfab show``, ``validate`` and friends print as JSON."""
+    """What `tensorfab show`, `validate` and friends print as JSON."""
 
     __slots__ = ()
 
 
 class Validation(Document):
-    """Predictions against measurements (``tensorfab validate``)."""
+    """Predictions against measurements (`tensorfab validate`)."""
 
     __slots__ = ()
 
@@ -232,10 +235,10 @@ class Validation(Document):
 
 
 class Sweep(Result):
-    """A design-space sweep (``tensorfab sweep``), its files in ``folder``.
+    """A design-space sweep (`tensorfab sweep`), its files in `folder`.
 
-    ``summary`` is summary.json (the Pareto front, the top points,
-    sensitivity); ``points`` every point as points.jsonl holds it.
+    `summary` is summary.json (the Pareto front, the top points,
+    sensitivity); `points` every point as points.jsonl holds it.
     """
 
     __slots__ = ("folder", "_points")
@@ -257,6 +260,8 @@ class Sweep(Result):
 
     @property
     def summary(self) -> Record:
+        """summary.json: points, feasible, why the others are out, the
+        Pareto front, the top points and each axis's sensitivity."""
         return Record(self._document()["summary"])
 
     @property
