@@ -9,12 +9,17 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libtbb-dev librapidcheck-dev
   libopenmpi-dev openmpi-bin
+  python3-dev pybind11-dev
   clang libclang-rt-14-dev
 )
 # With --tests: PyTorch, the outside reference for the prototype's model
-# (tests/torch/), and headless Chromium with Node.js for the browser test of
-# the HTML reports (tests/browser/; its npm package comes from the npm registry).
-if [ "${1:-}" = "--tests" ]; then packages+=(python3-torch chromium); fi
+# (tests/torch/); headless Chromium with Node.js for the browser test of
+# the HTML reports (tests/browser/; its npm package comes from the npm
+# registry); pytest, matplotlib and pandas for the Python package's tests
+# and examples (tests/python/, examples/).
+if [ "${1:-}" = "--tests" ]; then
+  packages+=(python3-torch chromium python3-pytest python3-matplotlib python3-pandas)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
