@@ -19,6 +19,7 @@
 #include "tensorfab/core/units.h"
 #include "tensorfab/core/version.h"
 #include "tensorfab/report/json.h"
+#include "tensorfab/report/trace.h"
 
 namespace py = pybind11;
 using namespace tfab;
@@ -144,6 +145,29 @@ template <class R, class Call>
 auto released(Call call) {
   py::gil_scoped_release release;
   return Held<R>{take(call())};
+}
+
+// A program as Python sees it: its canonical assembly, its image, and sizes.
+py::dict program_dict(const vp::Program& program) {
+  const std::vector<uint8_t> image = vp::encode(program);
+  size_t instructions = 0;
+  for (const auto& core : program.cores) instructions += core.code.size();
+  py::dict d;
+  d["text"] = vp::disassemble(program);
+  d["image"] = py::bytes(reinterpret_cast<const char*>(image.data()), image.size());
+  d["instructions"] = instructions;
+  d["cores"] = program.cores.size();
+  return d;
+}
+
+// The CLI's flag names in a failure, as the Python call's arguments.
+Failure renamed(core::Diagnostics errors, const std::vector<std::pair<std::string, std::string>>& names) {
+  for (auto& e : errors) {
+    for (const auto& [flag, argument] : names) {
+      if (e.key_path == flag) e.key_path = argument;
+    }
+  }
+  return Failure{std::move(errors)};
 }
 
 }  // namespace
@@ -317,6 +341,113 @@ PYBIND11_MODULE(_native, m) {
     auto v = released<api::PhysicalValidation>([&] { return api::validate_physical(catalog); });
     return to_python(api::to_json(v.result));
   });
+  // ---- Virtual prototype -----------------------------------------------------------
+  m.def("vp_assemble", [](const config::Catalog& catalog, const std::string& content, const std::string& file,
+                          const std::string& chip) {
+    auto program = [&] {
+      py::gil_scoped_release release;
+      std::optional<vp::Machine> machine;
+      if (!chip.empty()) {
+        auto spec = take(hw::load_chip(catalog, chip));
+        machine = take(vp::machine_for(spec));
+      }
+      return take(api::parse_program(content, file, machine ? &*machine : nullptr));
+    }();
+    return program_dict(program);
+  });
+  m.def("vp_compile_gemm", [](const config::Catalog& catalog, std::string chip, int64_t m_, int64_t n, int64_t k,
+                              std::string operands, std::string output, std::string accumulator, int64_t tile_m,
+                              int64_t tile_n, int64_t stages, int64_t split_k) {
+    api::GemmRequest request{std::move(chip), m_, n, k, std::move(operands), std::move(output), std::move(accumulator),
+                             vp::GemmChoice{tile_m, tile_n, stages, split_k}};
+    auto compiled = [&] {
+      py::gil_scoped_release release;
+      auto result = api::compile_gemm(catalog, request);
+      if (!result) {
+        throw renamed(result.errors(), {{"--m", "m"}, {"--n", "n"}, {"--k", "k"}, {"--type", "operands"},
+                                        {"--out-type", "output"}, {"--accumulator", "accumulator"},
+                                        {"--stages", "stages"}, {"--split-k", "split_k"}, {"--tile-m", "tile_m"},
+                                        {"--tile-n", "tile_n"}});
+      }
+      return std::move(result).value();
+    }();
+    py::dict d = program_dict(compiled.program);
+    const vp::GemmKernel& g = compiled.kernel;
+    const vp::GemmPlan& plan = compiled.plan;
+    py::dict layout;
+    layout["a"] = g.a.address;
+    layout["b"] = g.b.address;
+    layout["c"] = g.c.address;
+    if (vp::is_mx(g.a.type)) {
+      layout["a_scales"] = g.a.scales;
+      layout["b_scales"] = g.b.scales;
+    }
+    if (plan.split_k > 1) layout["workspace"] = g.workspace;
+    d["layout"] = layout;
+    d["plan"] = py::dict(py::arg("tile_m") = plan.tile_m, py::arg("tile_n") = plan.tile_n,
+                         py::arg("tile_k") = plan.tile_k, py::arg("split_k") = plan.split_k,
+                         py::arg("stages") = plan.stages, py::arg("tiles") = plan.tiles, py::arg("cores") = plan.cores,
+                         py::arg("cycles") = plan.cycles);
+    return d;
+  });
+  m.def("vp_run", [](const config::Catalog& catalog, std::string chip, std::string content, std::string file,
+                     std::vector<std::pair<int64_t, py::bytes>> loads, std::vector<std::pair<int64_t, int64_t>> dumps,
+                     bool compute, bool trace, int64_t instruction_limit) {
+    api::MemoryRunRequest request{std::move(chip), std::move(content), std::move(file), {}, std::move(dumps), {}};
+    for (auto& [address, bytes] : loads) request.loads.emplace_back(address, std::string(bytes));
+    request.options.compute = compute;
+    request.options.trace = trace;
+    if (instruction_limit < 1 || instruction_limit > (int64_t{1} << 30)) {
+      throw bad_argument(fmt::format("expected 1 to 2^30 instructions, got {}", instruction_limit), "max_instructions");
+    }
+    request.options.instruction_limit = instruction_limit;
+    auto ran = released<api::MemoryRunOutcome>([&] { return api::run_program(catalog, request); });
+    const auto& outcome = ran.result.outcome;
+    const vp::RunResult& r = outcome.result;
+    py::dict d;
+    d["chip"] = outcome.machine.chip;
+    d["cycles"] = r.cycles;
+    d["time"] = to_python(report::quantity(r.time));
+    d["instructions"] = r.instructions;
+    d["macs"] = r.macs;
+    d["hbm_read"] = r.hbm_read;
+    d["hbm_written"] = r.hbm_written;
+    py::list cores;
+    for (const vp::CoreStats& c : r.cores) {
+      py::dict core;
+      core["core"] = c.core;
+      core["halted_at"] = c.halted_at;
+      core["busy"] = std::vector<int64_t>(c.busy.begin(), c.busy.end());
+      core["executed"] = std::vector<int64_t>(c.executed.begin(), c.executed.end());
+      cores.append(core);
+    }
+    d["cores"] = cores;
+    d["notes"] = r.notes;
+    py::list dumped;
+    for (const std::string& bytes : ran.result.dumps) dumped.append(py::bytes(bytes));
+    d["dumps"] = dumped;
+    if (trace) d["trace"] = to_python(report::perfetto_trace(outcome.program, r, outcome.timing.clock));
+    return d;
+  });
+  m.def("numerics", [](const config::Catalog& catalog, std::string chip, std::vector<std::string> formats,
+                       int64_t prompt, int64_t generate, uint64_t seed) {
+    api::LlamaRequest request;
+    request.chip = std::move(chip);
+    request.formats = std::move(formats);
+    request.prompt = prompt;
+    request.generate = generate;
+    request.seed = seed;
+    auto outcome = [&] {
+      py::gil_scoped_release release;
+      auto result = api::numerics(catalog, request);
+      if (!result) {
+        throw renamed(result.errors(), {{"--formats", "formats"}, {"--prompt", "prompt"}, {"--generate", "generate"}});
+      }
+      return std::move(result).value();
+    }();
+    return to_python(api::to_json(outcome, request));
+  });
+
   m.def("check", [](const config::Catalog& catalog, const std::vector<std::string>& files,
                     std::optional<std::string> kind) {
     core::Diagnostics errors;

@@ -60,7 +60,7 @@ def signature(obj, method: bool = False) -> str:
     s = inspect.signature(obj)
     if method:
         s = s.replace(parameters=tuple(s.parameters.values())[1:])
-    return str(s).replace("tensorfab.results.", "").replace("tensorfab.errors.", "")
+    return str(s).replace("tensorfab.results.", "").replace("tensorfab.errors.", "").replace("tensorfab.vp.", "")
 
 
 def doc(obj) -> str:
@@ -96,6 +96,18 @@ def main() -> None:
                 out.append(f"- `{member_name}{signature(member, method=True)}`" + (f": {text}" if text else ""))
         if any(True for _ in members(cls)):
             out.append("")
+    out.append(f"### `tensorfab.vp`\n\n{doc(tensorfab.vp)}\n")
+    for name, f in vars(tensorfab.vp).items():
+        if inspect.isfunction(f) and not name.startswith("_") and f.__module__ == "tensorfab.vp":
+            out.append(f"#### `tensorfab.vp.{name}{signature(f)}`\n\n{doc(f)}\n")
+    for name, cls in vars(tensorfab.vp).items():
+        if inspect.isclass(cls) and cls.__module__ == "tensorfab.vp":
+            out.append(f"#### `tensorfab.vp.{name}`\n\n{doc(cls)}\n")
+            for member_name, member in members(cls):
+                text = doc(member).replace("\n", "\n  ")
+                out.append(f"- `{member_name}{signature(member, method=True)}`" + (f": {text}" if text else ""))
+            if any(True for _ in members(cls)):
+                out.append("")
     sys.stdout.write("\n".join(out).rstrip() + "\n")
 
 

@@ -16,6 +16,9 @@ files. Bad input raises `InputError` naming the file, line and key
 path of every problem. Evaluations and sweeps release the GIL, so threads
 evaluate on several cores at once.
 
+`tensorfab.vp` assembles, compiles and runs programs on the virtual
+prototype.
+
 The module-level functions use the shipped data (`$TENSORFAB_DATA` when
 set); a `Catalog` reads another data folder.
 """
@@ -26,7 +29,7 @@ import inspect
 import os
 from collections.abc import Mapping
 
-from . import _native
+from . import _native, vp
 from .errors import Diagnostic, InputError, RunError, TensorfabError, _input_error
 from .results import Document, Evaluation, Quantity, Record, Study, Sweep, Training, Validation
 

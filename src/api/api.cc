@@ -1251,15 +1251,19 @@ namespace {
 core::Result<vp::Program> read_program(const std::string& path, const vp::Machine* machine) {
   auto read = config::read_file(path);
   if (!read) return read.errors();
-  const std::string& bytes = *read;
-  if (bytes.starts_with("TFVP")) {
-    const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
-    return vp::decode(std::span(data, bytes.size()), path, machine);
-  }
-  return vp::assemble(bytes, path, machine);
+  return parse_program(*read, path, machine);
 }
 
 }  // namespace
+
+core::Result<vp::Program> parse_program(std::string_view content, const std::string& file,
+                                        const vp::Machine* machine) {
+  if (content.starts_with("TFVP")) {
+    const auto* data = reinterpret_cast<const uint8_t*>(content.data());
+    return vp::decode(std::span(data, content.size()), file, machine);
+  }
+  return vp::assemble(content, file, machine);
+}
 
 core::Result<vp::Program> load_program(const config::Catalog& catalog, const ProgramRequest& request) {
   if (request.chip.empty()) return read_program(request.path, nullptr);
@@ -1349,18 +1353,55 @@ core::Result<CompiledGemm> compile_gemm(const config::Catalog& catalog, const Ge
   return CompiledGemm{std::move(*program), g, plan};
 }
 
-core::Result<RunOutcome> run_program(const config::Catalog& catalog, const RunRequest& request) {
-  auto chip = hw::load_chip(catalog, request.program.chip);
+core::Result<MemoryRunOutcome> run_program(const config::Catalog& catalog, const MemoryRunRequest& request) {
+  auto chip = hw::load_chip(catalog, request.chip);
   if (!chip) return chip.errors();
   auto machine = vp::machine_for(*chip);
   if (!machine) return machine.errors();
   auto timing = vp::timing_for(*chip);
   if (!timing) return timing.errors();
-  auto program = read_program(request.program.path, &*machine);
+  auto program = parse_program(request.program, request.file, &*machine);
   if (!program) return program.errors();
 
   core::Diagnostics errors;
+  const double hbm_bytes = machine->hbm.base();
   vp::Hbm hbm;
+  for (const auto& [address, bytes] : request.loads) {
+    if (address < 0 || static_cast<double>(address) + static_cast<double>(bytes.size()) > hbm_bytes) {
+      errors.push_back(core::bad_input(
+          fmt::format("{} bytes at {:#x} pass the end of HBM ({:.0f} bytes)", bytes.size(), address, hbm_bytes),
+          "load"));
+      continue;
+    }
+    hbm.write(address, std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+  }
+  for (const auto& [address, bytes] : request.dumps) {
+    if (address < 0 || bytes <= 0 || static_cast<double>(address) + static_cast<double>(bytes) > hbm_bytes ||
+        bytes > (int64_t{1} << 32)) {
+      errors.push_back(core::bad_input(
+          fmt::format("{} bytes at {:#x}: expected at least 1 and at most 4 GiB, inside HBM ({:.0f} bytes)", bytes,
+                      address, hbm_bytes),
+          "dump"));
+    }
+  }
+  if (!errors.empty()) return errors;
+
+  auto result = vp::run(*program, *machine, *timing, hbm, request.options, request.file);
+  if (!result) return result.errors();
+  MemoryRunOutcome out{{std::move(*program), *machine, std::move(*timing), std::move(*result)}, {}};
+  for (const auto& [address, bytes] : request.dumps) {
+    std::string& dumped = out.dumps.emplace_back(static_cast<size_t>(bytes), '\0');
+    hbm.read(address, std::span(reinterpret_cast<uint8_t*>(dumped.data()), dumped.size()));
+  }
+  return out;
+}
+
+core::Result<RunOutcome> run_program(const config::Catalog& catalog, const RunRequest& request) {
+  core::Diagnostics errors;
+  MemoryRunRequest memory{request.program.chip, {}, request.program.path, {}, {}, request.options};
+  auto content = config::read_file(request.program.path);
+  if (!content) return content.errors();
+  memory.program = std::move(*content);
   for (const std::string& load : request.loads) {
     const size_t eq = load.find('=');
     const auto address = parse_address(std::string_view(load).substr(0, eq));
@@ -1373,19 +1414,9 @@ core::Result<RunOutcome> run_program(const config::Catalog& catalog, const RunRe
       core::append_new(errors, bytes.errors());
       continue;
     }
-    if (static_cast<double>(*address) + static_cast<double>(bytes->size()) > machine->hbm.base()) {
-      errors.push_back(core::bad_input(fmt::format("{} bytes at {:#x} pass the end of HBM ({:.0f} bytes)",
-                                                   bytes->size(), *address, machine->hbm.base()),
-                                       "--load"));
-      continue;
-    }
-    hbm.write(*address, std::span(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()));
+    memory.loads.emplace_back(*address, std::move(*bytes));
   }
-  struct Dump {
-    int64_t address, bytes;
-    std::string path;
-  };
-  std::vector<Dump> dumps;
+  std::vector<std::string> dump_paths;
   for (const std::string& dump : request.dumps) {
     const size_t colon = dump.find(':'), eq = dump.find('=');
     std::optional<int64_t> address, bytes;
@@ -1393,27 +1424,30 @@ core::Result<RunOutcome> run_program(const config::Catalog& catalog, const RunRe
       address = parse_address(std::string_view(dump).substr(0, colon));
       bytes = parse_address(std::string_view(dump).substr(colon + 1, eq - colon - 1));
     }
-    if (!address || !bytes || *bytes == 0 ||
-        static_cast<double>(*address) + static_cast<double>(*bytes) > machine->hbm.base() || *bytes > (int64_t{1} << 32)) {
-      errors.push_back(core::bad_input(
-          fmt::format("expected ADDRESS:BYTES=FILE inside HBM and at most 4 GiB, got '{}'", dump), "--dump"));
+    if (!address || !bytes) {
+      errors.push_back(core::bad_input(fmt::format("expected ADDRESS:BYTES=FILE, got '{}'", dump), "--dump"));
       continue;
     }
-    dumps.push_back({*address, *bytes, dump.substr(eq + 1)});
+    memory.dumps.emplace_back(*address, *bytes);
+    dump_paths.push_back(dump.substr(eq + 1));
   }
   if (!errors.empty()) return errors;
 
-  auto result = vp::run(*program, *machine, *timing, hbm, request.options, request.program.path);
-  if (!result) return result.errors();
-  for (const Dump& d : dumps) {
-    std::vector<uint8_t> bytes(static_cast<size_t>(d.bytes));
-    hbm.read(d.address, bytes);
-    std::ofstream out(d.path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    if (!out) errors.push_back(core::bad_input(fmt::format("{}: cannot be written", d.path), "--dump"));
+  auto ran = run_program(catalog, memory);
+  if (!ran) {
+    core::Diagnostics failed = ran.errors();
+    for (core::Diagnostic& d : failed) {  // name the flag the user typed
+      if (d.key_path == "load" || d.key_path == "dump") d.key_path = "--" + d.key_path;
+    }
+    return failed;
+  }
+  for (size_t i = 0; i < dump_paths.size(); ++i) {
+    std::ofstream out(dump_paths[i], std::ios::binary);
+    out.write(ran->dumps[i].data(), static_cast<std::streamsize>(ran->dumps[i].size()));
+    if (!out) errors.push_back(core::bad_input(fmt::format("{}: cannot be written", dump_paths[i]), "--dump"));
   }
   if (!errors.empty()) return errors;
-  return RunOutcome{std::move(*program), *machine, std::move(*timing), std::move(*result)};
+  return std::move(ran).value().outcome;
 }
 
 namespace {
@@ -1474,6 +1508,29 @@ core::Result<LlamaSetup> llama_setup(const config::Catalog& catalog, const Llama
 }
 
 }  // namespace
+
+std::string describe(const LlamaRequest& r) {
+  const vp::LlamaConfig& m = r.model;
+  return fmt::format("a Llama-style model (hidden {}, {} layers, {} heads ({} KV) of {}, MLP {}, vocabulary {}), "
+                     "seeded weights (seed {}), {} prompt tokens, {} generated greedily",
+                     m.hidden, m.layers, m.heads, m.kv_heads, m.head_dim, m.intermediate, m.vocab, r.seed, r.prompt,
+                     r.generate);
+}
+
+nlohmann::ordered_json to_json(const NumericsOutcome& outcome, const LlamaRequest& request) {
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+  for (const FormatRun& r : outcome.runs) {
+    const vp::LogitsError& e = r.error;
+    rows.push_back({{"weights", vp::name(r.formats.weights)}, {"activations", vp::name(r.formats.activations)},
+                    {"positions_compared", e.positions}, {"rms_relative_error", e.rms_relative},
+                    {"max_abs_error", e.max_abs}, {"nonfinite_logits", e.nonfinite},
+                    {"tokens_agreeing", e.tokens_agreeing}, {"generated", e.generated},
+                    {"tokens", r.decoded.tokens}, {"time_s", r.run.time.base()}, {"cycles", r.run.cycles},
+                    {"instructions", r.run.instructions}});
+  }
+  return {{"tool", report::tool_info()}, {"chip", request.chip}, {"model", describe(request)},
+          {"reference_tokens", outcome.reference.tokens}, {"runs", rows}};
+}
 
 core::Result<vp::CompiledLlama> compile_llama(const config::Catalog& catalog, const LlamaRequest& request) {
   auto setup = llama_setup(catalog, request);

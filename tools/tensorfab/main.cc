@@ -599,14 +599,6 @@ int compile_vp_gemm(const config::Catalog& catalog, const api::GemmRequest& requ
   return print_assembly(text + "\n", compiled->program, path);
 }
 
-std::string describe(const api::LlamaRequest& r) {
-  const vp::LlamaConfig& m = r.model;
-  return fmt::format("a Llama-style model (hidden {}, {} layers, {} heads ({} KV) of {}, MLP {}, vocabulary {}), "
-                     "seeded weights (seed {}), {} prompt tokens, {} generated greedily",
-                     m.hidden, m.layers, m.heads, m.kv_heads, m.head_dim, m.intermediate, m.vocab, r.seed, r.prompt,
-                     r.generate);
-}
-
 // `tensorfab vp compile llama`: the whole greedy decode as one program,
 // its HBM layout in a comment at the top.
 int compile_vp_llama(const config::Catalog& catalog, const api::LlamaRequest& request, const std::string& path) {
@@ -617,7 +609,7 @@ int compile_vp_llama(const config::Catalog& catalog, const api::LlamaRequest& re
       "# {} on {}: {}, weights {}, activations {}\n"
       "# HBM: embedding (fp32) at {:#x}, LM head at {:#x}, token ids (fp32) at {:#x}, logits (fp32) at {:#x}; "
       "{} bytes in all\n",
-      describe(request), request.chip, compiled->cores == 1 ? "1 core" : fmt::format("{} cores", compiled->cores),
+      api::describe(request), request.chip, compiled->cores == 1 ? "1 core" : fmt::format("{} cores", compiled->cores),
       vp::name(compiled->formats.weights), vp::name(compiled->formats.activations), l.embedding.address,
       l.lm_head.address, l.tokens.address, l.logits.address, l.end);
   return print_assembly(text, compiled->program, path);
@@ -631,17 +623,10 @@ int run_numerics(const config::Catalog& catalog, const api::LlamaRequest& reques
   auto outcome = api::numerics(catalog, request);
   if (!outcome) return report_errors(outcome.errors());
   const auto& runs = outcome->runs;
-  nlohmann::json rows = nlohmann::json::array();
   report::Table table({"weights", "activations", "logits rel. RMS error", "max |error|", "greedy tokens agreeing",
                        "time", "instructions"});
   for (const api::FormatRun& r : runs) {
     const vp::LogitsError& e = r.error;
-    rows.push_back({{"weights", vp::name(r.formats.weights)}, {"activations", vp::name(r.formats.activations)},
-                    {"positions_compared", e.positions}, {"rms_relative_error", e.rms_relative},
-                    {"max_abs_error", e.max_abs}, {"nonfinite_logits", e.nonfinite},
-                    {"tokens_agreeing", e.tokens_agreeing}, {"generated", e.generated},
-                    {"tokens", r.decoded.tokens}, {"time_s", r.run.time.base()}, {"cycles", r.run.cycles},
-                    {"instructions", r.run.instructions}});
     table.add_row({std::string(vp::name(r.formats.weights)), std::string(vp::name(r.formats.activations)),
                    fmt::format("{:.2e}", e.rms_relative), fmt::format("{:.2e}", e.max_abs),
                    fmt::format("{} of {}{}", e.tokens_agreeing, e.generated,
@@ -675,8 +660,7 @@ int run_numerics(const config::Catalog& catalog, const api::LlamaRequest& reques
     if (!write_output(export_path, doc.dump() + "\n")) return kRunFailed;
   }
   if (out.format == "json") {
-    print_json({{"tool", report::tool_info()}, {"chip", request.chip}, {"model", describe(request)},
-                {"reference_tokens", outcome->reference.tokens}, {"runs", rows}});
+    print_json(api::to_json(*outcome, request));
     return kOk;
   }
   if (out.format == "csv") {
@@ -684,7 +668,7 @@ int run_numerics(const config::Catalog& catalog, const api::LlamaRequest& reques
     return kOk;
   }
   std::cout << fmt::format("Numerics on {} ({} cores used): {}.\n", request.chip,
-                           runs.empty() ? 0 : runs.front().cores, describe(request))
+                           runs.empty() ? 0 : runs.front().cores, api::describe(request))
             << "Logits against an FP64 reference of the same model, over the positions whose tokens so far agree.\n\n"
             << table.render_text();
   if (!export_path.empty()) std::cout << fmt::format("\nWeights, prompt and runs written to {}\n", export_path);

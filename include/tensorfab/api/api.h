@@ -328,6 +328,30 @@ struct CompiledGemm {
 
 [[nodiscard]] core::Result<RunOutcome> run_program(const config::Catalog& catalog, const RunRequest& request);
 
+// A program's content as a file holds it (assembly text, or an image that
+// starts "TFVP"), checked against `machine` when one is given; `file`
+// names it in messages.
+[[nodiscard]] core::Result<vp::Program> parse_program(std::string_view content, const std::string& file,
+                                                      const vp::Machine* machine);
+
+// The same run with everything in memory (the Python bindings): the
+// program's content, HBM's starting bytes at their addresses, and the
+// (address, length) ranges to read back after.
+struct MemoryRunRequest {
+  std::string chip;
+  std::string program;  // assembly text or an image
+  std::string file = "<program>";
+  std::vector<std::pair<int64_t, std::string>> loads;
+  std::vector<std::pair<int64_t, int64_t>> dumps;
+  vp::RunOptions options;
+};
+struct MemoryRunOutcome {
+  RunOutcome outcome;
+  std::vector<std::string> dumps;  // the bytes of each range asked for
+};
+[[nodiscard]] core::Result<MemoryRunOutcome> run_program(const config::Catalog& catalog,
+                                                         const MemoryRunRequest& request);
+
 // A small Llama-style model on a chip's prototype, with seeded weights and
 // prompt (`tensorfab numerics`, `tensorfab vp compile llama`).
 struct LlamaRequest {
@@ -360,6 +384,9 @@ struct NumericsOutcome {
 // Compiles and runs the model once per format pair (in parallel; the
 // results do not depend on the thread count).
 [[nodiscard]] core::Result<NumericsOutcome> numerics(const config::Catalog& catalog, const LlamaRequest& request);
+// What `tensorfab numerics --format json` prints, and the model in words.
+[[nodiscard]] nlohmann::ordered_json to_json(const NumericsOutcome& outcome, const LlamaRequest& request);
+[[nodiscard]] std::string describe(const LlamaRequest& request);
 // The program for the first format pair.
 [[nodiscard]] core::Result<vp::CompiledLlama> compile_llama(const config::Catalog& catalog, const LlamaRequest& request);
 
