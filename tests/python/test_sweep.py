@@ -57,3 +57,31 @@ def test_sweep_errors_and_resume(tmp_path):
         tensorfab.sweep(SMALL, tmp_path / "out")
     resumed = tensorfab.sweep(SMALL, tmp_path / "out", resume=True)
     assert resumed.evaluated == 0 and resumed.summary.points == 6
+
+
+def test_sweep_releases_the_gil(tmp_path):
+    # While one thread sweeps, another keeps running Python: many of its
+    # steps fall inside the sweep call. Holding the GIL would let none in
+    # (bar one at a switch interval, 5 ms, at the call's edges).
+    import threading
+    import time
+
+    big = {**SMALL, "axes": {"chip.memory.stacks": [4, 5, 6, 8], "chip.tensor.units": list(range(8, 72)),
+                             "chip.tdp": ["600 W", "700 W", "800 W", "900 W", "1000 W"]}}
+    window = []
+
+    def sweep():
+        start = time.perf_counter()
+        tensorfab.sweep(big, tmp_path / "big", threads=1)
+        window.extend([start, time.perf_counter()])
+
+    thread = threading.Thread(target=sweep)
+    steps = []
+    thread.start()
+    while thread.is_alive():
+        steps.append(time.perf_counter())
+        time.sleep(0.001)
+    thread.join()
+    inside = [t for t in steps if window[0] < t < window[1]]
+    assert window[1] - window[0] > 0.05, "the sweep is too short to tell"
+    assert len(inside) >= 10
