@@ -150,3 +150,41 @@ TEST(Fingerprint, FollowsContentNotPositions) {
 
 }  // namespace
 }  // namespace tfab::config
+
+namespace tfab::config {
+namespace {
+
+// A document given as a tree (the Python bindings' dicts) is found by its
+// id before the folder's files, read like a file of that name, and kept by
+// a remembering copy of the catalog.
+TEST(Catalog, GivenDocuments) {
+  const Catalog empty(std::filesystem::temp_directory_path() / "tensorfab-no-such-catalog");
+  EXPECT_FALSE(empty.locate("chips", "mine").ok());
+
+  Node doc = Node::map({"<chip dict 'mine'>", 0, 0});
+  doc.set("tdp", Node::scalar("700 W", {"<chip dict 'mine'>", 0, 0}), {"<chip dict 'mine'>", 0, 0});
+  Node stacks = Node::sequence({});
+  stacks.push_back(Node::scalar("4", {}));
+  stacks.push_back(Node::null({}));
+  doc.set("list", std::move(stacks), {});
+  const Catalog given = empty.with_document("chips", "mine", doc);
+
+  auto path = given.locate("chips", "mine");
+  ASSERT_TRUE(path.ok());
+  EXPECT_EQ(std::filesystem::path(*path).stem(), "mine");
+  EXPECT_FALSE(given.locate("models", "mine").ok());  // only under its kind
+  for (const Catalog& c : {given, given.remembering()}) {
+    auto read = load_with_presets(c, "chips", *path);
+    ASSERT_TRUE(read.ok());
+    EXPECT_EQ(read->find("tdp")->text(), "700 W");
+    EXPECT_EQ(read->find("tdp")->location().file, "<chip dict 'mine'>");
+    ASSERT_EQ(read->find("list")->items().size(), 2u);
+    EXPECT_EQ(read->find("list")->items()[1].kind(), Node::Kind::kNull);
+    EXPECT_EQ(fingerprint(*read), fingerprint(doc));
+  }
+  // The catalog it came from is unchanged.
+  EXPECT_FALSE(empty.locate("chips", "mine").ok());
+}
+
+}  // namespace
+}  // namespace tfab::config

@@ -489,5 +489,19 @@ TEST(Units, FormatThenParseRoundTrips) {
   }
 }
 
+TEST(Units, ConvertsBetweenUnitsOfOneDimension) {
+  EXPECT_DOUBLE_EQ(convert_unit(1.5, "s", "ms").value(), 1500);
+  EXPECT_DOUBLE_EQ(convert_unit(1, "GiB", "B").value(), 1073741824);
+  EXPECT_DOUBLE_EQ(convert_unit(3.35e12, "B/s", "TB/s").value(), 3.35);
+  EXPECT_DOUBLE_EQ(convert_unit(814, "mm^2", "m^2").value(), 8.14e-4);
+  EXPECT_DOUBLE_EQ(convert_unit(2, "kWh", "J").value(), 7.2e6);
+  auto other = convert_unit(1, "s", "GB");
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.errors().front().message, "cannot convert \"s\" to \"GB\": \"s\" is a time, \"GB\" is a data size");
+  auto unknown = convert_unit(1, "s", "parsecs");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.errors().front().message, "unknown unit \"parsecs\"");
+}
+
 }  // namespace
 }  // namespace tfab::core
