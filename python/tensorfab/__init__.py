@@ -38,7 +38,7 @@ __version__ = _native.version
 __all__ = [
     "Catalog", "Diagnostic", "Document", "Evaluation", "InputError", "Quantity", "Record", "RunError", "Study",
     "Sweep", "TensorfabError", "Training", "Validation", "check", "chip", "evaluate", "list", "model", "node",
-    "physical", "study", "sweep", "train", "validate", "validate_physical",
+    "physical", "study", "sweep", "train", "validate", "validate_physical", "vp",
 ]
 
 KINDS = ("chips", "models", "scenarios", "nodes", "packages", "memories", "systems", "datacenters")
