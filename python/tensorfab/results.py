@@ -246,22 +246,28 @@ class Sweep(Result):
     sensitivity); `points` every point as points.jsonl holds it.
     """
 
-    __slots__ = ("folder", "_points")
+    __slots__ = ("folder", "_points", "_summary")
 
     def __init__(self, native, folder: str):
         super().__init__(native)
         self.folder = folder
         self._points = None
+        self._summary = None
 
     def _document(self) -> dict:
         if self._cache is None:
-            self._cache = {"summary": self._native.summary(), "points": self._all_points()}
+            self._cache = {"summary": self._summary_document(), "points": self._all_points()}
         return self._cache
 
     def to_dict(self) -> dict:
         """`{"summary": ..., "points": [...]}`, as summary.json and
         points.jsonl hold them."""
         return {"summary": self._native.summary(), "points": self._native.points()}
+
+    def _summary_document(self) -> dict:
+        if self._summary is None:
+            self._summary = self._native.summary()
+        return self._summary
 
     def _all_points(self) -> list:
         if self._points is None:
@@ -271,8 +277,9 @@ class Sweep(Result):
     @property
     def summary(self) -> Record:
         """summary.json: points, feasible, why the others are out, the
-        Pareto front, the top points and each axis's sensitivity."""
-        return Record(self._document()["summary"])
+        Pareto front, the top points and each axis's sensitivity. Read
+        without converting every point."""
+        return Record(self._summary_document())
 
     @property
     def evaluated(self) -> int:
