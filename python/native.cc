@@ -5,10 +5,9 @@
 // CLI prints with `--format json`. The Python package (tensorfab/) wraps
 // these in documented classes.
 
+#include <fmt/format.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
-
-#include <fmt/format.h>
 
 #include <optional>
 #include <string>
@@ -90,14 +89,16 @@ config::Node to_node(py::handle value, const core::Location& where, const std::s
   if (py::isinstance<py::float_>(value)) return Node::scalar(py::repr(value).cast<std::string>(), where);
   if (py::isinstance<py::str>(value)) return Node::scalar(value.cast<std::string>(), where);
   if (py::hasattr(value, "value") && py::hasattr(value, "unit")) {
-    return Node::scalar(fmt::format("{} {}", value.attr("value").cast<double>(), py::str(value.attr("unit")).cast<std::string>()),
+    return Node::scalar(fmt::format("{} {}", value.attr("value").cast<double>(),
+                                    py::str(value.attr("unit")).cast<std::string>()),
                         where);
   }
   if (py::isinstance<py::dict>(value)) {
     Node map = Node::map(where);
     for (auto [key, item] : value.cast<py::dict>()) {
       if (!py::isinstance<py::str>(key)) {
-        auto d = core::bad_input(fmt::format("keys are text, got {}", py::repr(key).cast<std::string>()), key_path);
+        auto d = core::bad_input(fmt::format("keys are text, got {}", py::repr(key).cast<std::string>()),
+                                 key_path);
         d.location = where;
         errors.push_back(std::move(d));
         continue;
@@ -110,7 +111,8 @@ config::Node to_node(py::handle value, const core::Location& where, const std::s
   if (py::isinstance<py::list>(value) || py::isinstance<py::tuple>(value)) {
     Node sequence = Node::sequence(where);
     size_t i = 0;
-    for (auto item : value) sequence.push_back(to_node(item, where, fmt::format("{}[{}]", key_path, i++), errors));
+    for (auto item : value)
+      sequence.push_back(to_node(item, where, fmt::format("{}[{}]", key_path, i++), errors));
     return sequence;
   }
   auto d = core::bad_input(fmt::format("expected text, a number, a list or a dict, got {}",
@@ -141,10 +143,25 @@ struct Held {
   R result;
 };
 
+// The CLI's flag names in errors, as the Python call's arguments: (flag, argument).
+using Renames = std::vector<std::pair<std::string, std::string>>;
+
+// Runs the library without the GIL; a failure is thrown with its key
+// paths renamed.
 template <class R, class Call>
-auto released(Call call) {
+auto released(Call call, const Renames& renames = {}) {
   py::gil_scoped_release release;
-  return Held<R>{take(call())};
+  core::Result<R> result = call();
+  if (!result) {
+    core::Diagnostics errors = result.errors();
+    for (auto& e : errors) {
+      for (const auto& [flag, argument] : renames) {
+        if (e.key_path == flag) e.key_path = argument;
+      }
+    }
+    throw Failure{std::move(errors)};
+  }
+  return Held<R>{std::move(result).value()};
 }
 
 // A program as Python sees it: its canonical assembly, its image, and sizes.
@@ -158,16 +175,6 @@ py::dict program_dict(const vp::Program& program) {
   d["instructions"] = instructions;
   d["cores"] = program.cores.size();
   return d;
-}
-
-// The CLI's flag names in a failure, as the Python call's arguments.
-Failure renamed(core::Diagnostics errors, const std::vector<std::pair<std::string, std::string>>& names) {
-  for (auto& e : errors) {
-    for (const auto& [flag, argument] : names) {
-      if (e.key_path == flag) e.key_path = argument;
-    }
-  }
-  return Failure{std::move(errors)};
 }
 
 }  // namespace
@@ -210,10 +217,9 @@ PYBIND11_MODULE(_native, m) {
            py::arg("data") = "", py::arg("remember") = false)
       .def_property_readonly("root", [](const config::Catalog& c) { return c.root().string(); })
       .def("ids", [](const config::Catalog& c, const std::string& kind) { return api::list(c, kind); })
-      .def("with_document", [](const config::Catalog& c, const std::string& kind, const std::string& id,
-                               py::handle doc, const std::string& name) {
-        return c.with_document(kind, id, document_of(doc, name));
-      });
+      .def("with_document",
+           [](const config::Catalog& c, const std::string& kind, const std::string& id, py::handle doc,
+              const std::string& name) { return c.with_document(kind, id, document_of(doc, name)); });
 
   m.def("convert_unit", [](double value, const std::string& from, const std::string& to) {
     return take(core::convert_unit(value, from, to));
@@ -228,20 +234,27 @@ PYBIND11_MODULE(_native, m) {
 
   // ---- Serving -----------------------------------------------------------------
   py::class_<Held<api::EvalResult>>(m, "Evaluation")
-      .def("to_dict", [](const Held<api::EvalResult>& h, bool ops) { return to_python(api::to_json(h.result, ops)); },
-           py::arg("ops") = false)
-      .def("to_json", [](const Held<api::EvalResult>& h, bool ops) { return api::to_json(h.result, ops).dump(2) + "\n"; },
-           py::arg("ops") = false)
-      .def("html", [](const Held<api::EvalResult>& h) { return api::study_html(api::StudyResult{{h.result}}); })
+      .def(
+          "to_dict",
+          [](const Held<api::EvalResult>& h, bool ops) { return to_python(api::to_json(h.result, ops)); },
+          py::arg("ops") = false)
+      .def(
+          "to_json",
+          [](const Held<api::EvalResult>& h, bool ops) { return api::to_json(h.result, ops).dump(2) + "\n"; },
+          py::arg("ops") = false)
+      .def("html",
+           [](const Held<api::EvalResult>& h) { return api::study_html(api::StudyResult{{h.result}}); })
       .def("trace", [](const Held<api::EvalResult>& h) {
         return to_python(api::serving_trace(api::StudyResult{{h.result}}));
       });
-  m.def("evaluate", [=](const config::Catalog& catalog, std::string chip, std::string model, std::string scenario,
-                        const Overrides& overrides, const std::string& tier, bool sweep, std::string datacenter) {
-    api::EvalRequest request{std::move(chip), std::move(model), std::move(scenario), overrides_of(overrides),
-                             tier_of(tier), sweep, std::move(datacenter)};
-    return released<api::EvalResult>([&] { return api::eval(catalog, request); });
-  });
+  m.def("evaluate",
+        [=](const config::Catalog& catalog, std::string chip, std::string model, std::string scenario,
+            const Overrides& overrides, const std::string& tier, bool sweep, std::string datacenter) {
+          api::EvalRequest request{std::move(chip),         std::move(model), std::move(scenario),
+                                   overrides_of(overrides), tier_of(tier),    sweep,
+                                   std::move(datacenter)};
+          return released<api::EvalResult>([&] { return api::eval(catalog, request); });
+        });
 
   py::class_<Held<api::StudyResult>>(m, "Study")
       .def("to_dict", [](const Held<api::StudyResult>& h) { return to_python(api::to_json(h.result)); })
@@ -251,8 +264,9 @@ PYBIND11_MODULE(_native, m) {
   m.def("study", [=](const config::Catalog& catalog, std::vector<std::string> chips, std::string model,
                      std::string scenario, const Overrides& overrides, const std::string& tier, bool sweep,
                      std::string datacenter) {
-    api::StudyRequest request{std::move(chips), std::move(model), std::move(scenario), overrides_of(overrides),
-                              tier_of(tier), sweep, std::move(datacenter)};
+    api::StudyRequest request{std::move(chips),        std::move(model), std::move(scenario),
+                              overrides_of(overrides), tier_of(tier),    sweep,
+                              std::move(datacenter)};
     return released<api::StudyResult>([&] { return api::study(catalog, request); });
   });
 
@@ -260,32 +274,40 @@ PYBIND11_MODULE(_native, m) {
   py::class_<Held<api::TrainResult>>(m, "Training")
       .def("to_dict", [](const Held<api::TrainResult>& h) { return to_python(api::to_json(h.result)); })
       .def("to_json", [](const Held<api::TrainResult>& h) { return api::to_json(h.result).dump(2) + "\n"; });
-  m.def("train", [=](const config::Catalog& catalog, std::string chip, std::string model, std::string scenario,
-                     std::optional<std::string> system, const Overrides& overrides, const std::string& tier,
-                     double tokens, std::string datacenter) {
-    if (!(tokens > 0)) throw bad_argument(fmt::format("expected a positive number of tokens, got {}", tokens), "tokens");
-    api::TrainRequest request{std::move(chip),   std::move(model), std::move(scenario),   std::move(system),
-                              overrides_of(overrides), tier_of(tier), tokens, std::move(datacenter)};
+  m.def("train", [=](const config::Catalog& catalog, std::string chip, std::string model,
+                     std::string scenario, std::optional<std::string> system, const Overrides& overrides,
+                     const std::string& tier, double tokens, std::string datacenter) {
+    if (!(tokens > 0))
+      throw bad_argument(fmt::format("expected a positive number of tokens, got {}", tokens), "tokens");
+    api::TrainRequest request{
+        std::move(chip), std::move(model), std::move(scenario),  std::move(system), overrides_of(overrides),
+        tier_of(tier),   tokens,           std::move(datacenter)};
     return released<api::TrainResult>([&] { return api::train(catalog, request); });
   });
 
   // ---- Sweeps --------------------------------------------------------------------
   py::class_<Held<api::SweepResult>>(m, "SweepRun")
-      .def("summary", [](const Held<api::SweepResult>& h) {
-        return to_python(dse::summary_json(h.result.spec, h.result.run.rows, h.result.run.summary));
-      })
-      .def("points", [](const Held<api::SweepResult>& h) {
-        py::list points;
-        for (const auto& row : h.result.run.rows) points.append(to_python(dse::row_json(h.result.spec, row)));
-        return points;
-      })
-      .def_property_readonly("evaluated", [](const Held<api::SweepResult>& h) { return h.result.run.evaluated; })
+      .def("summary",
+           [](const Held<api::SweepResult>& h) {
+             return to_python(dse::summary_json(h.result.spec, h.result.run.rows, h.result.run.summary));
+           })
+      .def("points",
+           [](const Held<api::SweepResult>& h) {
+             py::list points;
+             for (const auto& row : h.result.run.rows)
+               points.append(to_python(dse::row_json(h.result.spec, row)));
+             return points;
+           })
+      .def_property_readonly("evaluated",
+                             [](const Held<api::SweepResult>& h) { return h.result.run.evaluated; })
       .def_property_readonly("seconds", [](const Held<api::SweepResult>& h) { return h.result.run.seconds; })
-      .def_property_readonly("resumed_from", [](const Held<api::SweepResult>& h) { return h.result.run.resumed_from; })
+      .def_property_readonly("resumed_from",
+                             [](const Held<api::SweepResult>& h) { return h.result.run.resumed_from; })
       .def_property_readonly("file", [](const Held<api::SweepResult>& h) { return h.result.spec.file; });
   m.def("sweep", [](const config::Catalog& catalog, std::string file, py::object document, std::string out,
                     bool resume, bool force, int threads, int64_t chunk) {
-    if (threads < 0) throw bad_argument(fmt::format("expected 0 (every core) or more threads, got {}", threads), "threads");
+    if (threads < 0)
+      throw bad_argument(fmt::format("expected 0 (every core) or more threads, got {}", threads), "threads");
     if (chunk < 1) throw bad_argument(fmt::format("expected a positive chunk, got {}", chunk), "chunk");
     api::SweepRequest request;
     request.file = std::move(file);
@@ -300,20 +322,20 @@ PYBIND11_MODULE(_native, m) {
 
   // ---- Documents: what the CLI's show, validate and check print as JSON -----------
   m.def("chip", [=](const config::Catalog& catalog, const std::string& chip, const Overrides& overrides) {
-    auto chips = [&] {
-      py::gil_scoped_release release;
-      return take(api::chips(catalog, {chip}, overrides_of(overrides)));
-    }();
-    return to_python({{"tool", report::tool_info()}, {"chip", report::to_json(chips.front())}});
+    const auto chips = released<std::vector<hw::ChipSpec>>(
+        [&] { return api::chips(catalog, {chip}, overrides_of(overrides)); });
+    return to_python({{"tool", report::tool_info()}, {"chip", report::to_json(chips.result.front())}});
   });
   m.def("model", [=](const config::Catalog& catalog, std::string model, std::optional<std::string> scenario,
                      std::optional<std::string> chip, const Overrides& overrides) {
-    api::ModelRequest request{std::move(model), std::move(scenario), std::move(chip), overrides_of(overrides)};
+    api::ModelRequest request{std::move(model), std::move(scenario), std::move(chip),
+                              overrides_of(overrides)};
     auto report = released<api::ModelReport>([&] { return api::show_model(catalog, request); });
     return to_python(api::to_json(report.result));
   });
   m.def("physical", [=](const config::Catalog& catalog, const std::string& chip, const Overrides& overrides) {
-    auto report = released<api::PhysicalReport>([&] { return api::physical(catalog, chip, overrides_of(overrides)); });
+    auto report =
+        released<api::PhysicalReport>([&] { return api::physical(catalog, chip, overrides_of(overrides)); });
     return to_python(api::to_json(report.result));
   });
   m.def("node", [=](const config::Catalog& catalog, std::string node, std::optional<std::string> die_area,
@@ -328,13 +350,16 @@ PYBIND11_MODULE(_native, m) {
       }
       request.die_area = *area;
     }
-    if (!(alpha > 0)) throw bad_argument(fmt::format("expected a positive clustering alpha, got {}", alpha), "alpha");
+    if (!(alpha > 0))
+      throw bad_argument(fmt::format("expected a positive clustering alpha, got {}", alpha), "alpha");
     auto report = released<api::NodeReport>([&] { return api::show_node(catalog, request); });
     return to_python(api::to_json(report.result));
   });
-  m.def("validate", [](const config::Catalog& catalog, const std::vector<std::string>& files, const std::string& tier) {
+  m.def("validate", [](const config::Catalog& catalog, const std::vector<std::string>& files,
+                       const std::string& tier) {
     const perf::Tier t = tier_of(tier);
-    auto reports = released<std::vector<validate::FileReport>>([&] { return api::validate_serving(catalog, files, t); });
+    auto reports =
+        released<std::vector<validate::FileReport>>([&] { return api::validate_serving(catalog, files, t); });
     return to_python(api::to_json(reports.result, t));
   });
   m.def("validate_physical", [](const config::Catalog& catalog) {
@@ -355,25 +380,31 @@ PYBIND11_MODULE(_native, m) {
     }();
     return program_dict(program);
   });
-  m.def("vp_compile_gemm", [](const config::Catalog& catalog, std::string chip, int64_t m_, int64_t n, int64_t k,
-                              std::string operands, std::string output, std::string accumulator, int64_t tile_m,
-                              int64_t tile_n, int64_t stages, int64_t split_k) {
-    api::GemmRequest request{std::move(chip), m_, n, k, std::move(operands), std::move(output), std::move(accumulator),
+  m.def("vp_compile_gemm", [](const config::Catalog& catalog, std::string chip, int64_t m_, int64_t n,
+                              int64_t k, std::string operands, std::string output, std::string accumulator,
+                              int64_t tile_m, int64_t tile_n, int64_t stages, int64_t split_k) {
+    api::GemmRequest request{std::move(chip),
+                             m_,
+                             n,
+                             k,
+                             std::move(operands),
+                             std::move(output),
+                             std::move(accumulator),
                              vp::GemmChoice{tile_m, tile_n, stages, split_k}};
-    auto compiled = [&] {
-      py::gil_scoped_release release;
-      auto result = api::compile_gemm(catalog, request);
-      if (!result) {
-        throw renamed(result.errors(), {{"--m", "m"}, {"--n", "n"}, {"--k", "k"}, {"--type", "operands"},
-                                        {"--out-type", "output"}, {"--accumulator", "accumulator"},
-                                        {"--stages", "stages"}, {"--split-k", "split_k"}, {"--tile-m", "tile_m"},
-                                        {"--tile-n", "tile_n"}});
-      }
-      return std::move(result).value();
-    }();
-    py::dict d = program_dict(compiled.program);
-    const vp::GemmKernel& g = compiled.kernel;
-    const vp::GemmPlan& plan = compiled.plan;
+    const auto compiled = released<api::CompiledGemm>([&] { return api::compile_gemm(catalog, request); },
+                                                      {{"--m", "m"},
+                                                       {"--n", "n"},
+                                                       {"--k", "k"},
+                                                       {"--type", "operands"},
+                                                       {"--out-type", "output"},
+                                                       {"--accumulator", "accumulator"},
+                                                       {"--stages", "stages"},
+                                                       {"--split-k", "split_k"},
+                                                       {"--tile-m", "tile_m"},
+                                                       {"--tile-n", "tile_n"}});
+    py::dict d = program_dict(compiled.result.program);
+    const vp::GemmKernel& g = compiled.result.kernel;
+    const vp::GemmPlan& plan = compiled.result.plan;
     py::dict layout;
     layout["a"] = g.a.address;
     layout["b"] = g.b.address;
@@ -386,49 +417,52 @@ PYBIND11_MODULE(_native, m) {
     d["layout"] = layout;
     d["plan"] = py::dict(py::arg("tile_m") = plan.tile_m, py::arg("tile_n") = plan.tile_n,
                          py::arg("tile_k") = plan.tile_k, py::arg("split_k") = plan.split_k,
-                         py::arg("stages") = plan.stages, py::arg("tiles") = plan.tiles, py::arg("cores") = plan.cores,
-                         py::arg("cycles") = plan.cycles);
+                         py::arg("stages") = plan.stages, py::arg("tiles") = plan.tiles,
+                         py::arg("cores") = plan.cores, py::arg("cycles") = plan.cycles);
     return d;
   });
-  m.def("vp_run", [](const config::Catalog& catalog, std::string chip, std::string content, std::string file,
-                     std::vector<std::pair<int64_t, py::bytes>> loads, std::vector<std::pair<int64_t, int64_t>> dumps,
-                     bool compute, bool trace, int64_t instruction_limit) {
-    api::MemoryRunRequest request{std::move(chip), std::move(content), std::move(file), {}, std::move(dumps), {}};
-    for (auto& [address, bytes] : loads) request.loads.emplace_back(address, std::string(bytes));
-    request.options.compute = compute;
-    request.options.trace = trace;
-    if (instruction_limit < 1 || instruction_limit > (int64_t{1} << 30)) {
-      throw bad_argument(fmt::format("expected 1 to 2^30 instructions, got {}", instruction_limit), "max_instructions");
-    }
-    request.options.instruction_limit = instruction_limit;
-    auto ran = released<api::MemoryRunOutcome>([&] { return api::run_program(catalog, request); });
-    const auto& outcome = ran.result.outcome;
-    const vp::RunResult& r = outcome.result;
-    py::dict d;
-    d["chip"] = outcome.machine.chip;
-    d["cycles"] = r.cycles;
-    d["time"] = to_python(report::quantity(r.time));
-    d["instructions"] = r.instructions;
-    d["macs"] = r.macs;
-    d["hbm_read"] = r.hbm_read;
-    d["hbm_written"] = r.hbm_written;
-    py::list cores;
-    for (const vp::CoreStats& c : r.cores) {
-      py::dict core;
-      core["core"] = c.core;
-      core["halted_at"] = c.halted_at;
-      core["busy"] = std::vector<int64_t>(c.busy.begin(), c.busy.end());
-      core["executed"] = std::vector<int64_t>(c.executed.begin(), c.executed.end());
-      cores.append(core);
-    }
-    d["cores"] = cores;
-    d["notes"] = r.notes;
-    py::list dumped;
-    for (const std::string& bytes : ran.result.dumps) dumped.append(py::bytes(bytes));
-    d["dumps"] = dumped;
-    if (trace) d["trace"] = to_python(report::perfetto_trace(outcome.program, r, outcome.timing.clock));
-    return d;
-  });
+  m.def("vp_run",
+        [](const config::Catalog& catalog, std::string chip, std::string content, std::string file,
+           std::vector<std::pair<int64_t, py::bytes>> loads, std::vector<std::pair<int64_t, int64_t>> dumps,
+           bool compute, bool trace, int64_t instruction_limit) {
+          api::MemoryRunRequest request{
+              std::move(chip), std::move(content), std::move(file), {}, std::move(dumps), {}};
+          for (auto& [address, bytes] : loads) request.loads.emplace_back(address, std::string(bytes));
+          request.options.compute = compute;
+          request.options.trace = trace;
+          if (instruction_limit < 1 || instruction_limit > (int64_t{1} << 30)) {
+            throw bad_argument(fmt::format("expected 1 to 2^30 instructions, got {}", instruction_limit),
+                               "max_instructions");
+          }
+          request.options.instruction_limit = instruction_limit;
+          auto ran = released<api::MemoryRunOutcome>([&] { return api::run_program(catalog, request); });
+          const auto& outcome = ran.result.outcome;
+          const vp::RunResult& r = outcome.result;
+          py::dict d;
+          d["chip"] = outcome.machine.chip;
+          d["cycles"] = r.cycles;
+          d["time"] = to_python(report::quantity(r.time));
+          d["instructions"] = r.instructions;
+          d["macs"] = r.macs;
+          d["hbm_read"] = r.hbm_read;
+          d["hbm_written"] = r.hbm_written;
+          py::list cores;
+          for (const vp::CoreStats& c : r.cores) {
+            py::dict core;
+            core["core"] = c.core;
+            core["halted_at"] = c.halted_at;
+            core["busy"] = std::vector<int64_t>(c.busy.begin(), c.busy.end());
+            core["executed"] = std::vector<int64_t>(c.executed.begin(), c.executed.end());
+            cores.append(core);
+          }
+          d["cores"] = cores;
+          d["notes"] = r.notes;
+          py::list dumped;
+          for (const std::string& bytes : ran.result.dumps) dumped.append(py::bytes(bytes));
+          d["dumps"] = dumped;
+          if (trace) d["trace"] = to_python(report::perfetto_trace(outcome.program, r, outcome.timing.clock));
+          return d;
+        });
   m.def("numerics", [](const config::Catalog& catalog, std::string chip, std::vector<std::string> formats,
                        int64_t prompt, int64_t generate, uint64_t seed) {
     api::LlamaRequest request;
@@ -437,15 +471,10 @@ PYBIND11_MODULE(_native, m) {
     request.prompt = prompt;
     request.generate = generate;
     request.seed = seed;
-    auto outcome = [&] {
-      py::gil_scoped_release release;
-      auto result = api::numerics(catalog, request);
-      if (!result) {
-        throw renamed(result.errors(), {{"--formats", "formats"}, {"--prompt", "prompt"}, {"--generate", "generate"}});
-      }
-      return std::move(result).value();
-    }();
-    return to_python(api::to_json(outcome, request));
+    const auto outcome = released<api::NumericsOutcome>(
+        [&] { return api::numerics(catalog, request); },
+        {{"--formats", "formats"}, {"--prompt", "prompt"}, {"--generate", "generate"}});
+    return to_python(api::to_json(outcome.result, request));
   });
 
   m.def("check", [](const config::Catalog& catalog, const std::vector<std::string>& files,

@@ -58,8 +58,6 @@ std::string format_number(double v) {
   return fmt::format("{:.12g}", v);
 }
 
-std::string where_of(const core::Location& l) { return l.str(); }
-
 // Recursive descent over one expression.
 class Parser {
  public:
@@ -346,7 +344,7 @@ core::Result<config::Overrides> SweepSpec::overrides(int64_t index) const {
   const auto chosen = value_indices(index);
   for (size_t i = 0; i < axes.size(); ++i) {
     for (const Assignment& a : axes[i].values[chosen[i]]) {
-      out.emplace_back(a.key + "=" + a.text, where_of(axes[i].where));
+      out.emplace_back(a.key + "=" + a.text, axes[i].where.str());
     }
   }
   auto lookup = [&](std::string_view key) -> std::optional<double> {
@@ -365,7 +363,7 @@ core::Result<config::Overrides> SweepSpec::overrides(int64_t index) const {
       e.key_path = "derived." + d.key;
       return e;
     }
-    out.emplace_back(d.key + "=" + format_number(*v) + (d.unit.empty() ? "" : " " + d.unit), where_of(d.where));
+    out.emplace_back(d.key + "=" + format_number(*v) + (d.unit.empty() ? "" : " " + d.unit), d.where.str());
   }
   return out;
 }
